@@ -1,0 +1,32 @@
+# pgmig — see README.md. Every target works on a fresh clone.
+GO       ?= go
+BIN      := bin/pgmig
+PKGS     := ./...
+TESTFLAGS ?= -count=1 -timeout 20m
+
+.PHONY: all build test demo lint fuzz clean
+
+all: lint test build
+
+build: ## build bin/pgmig
+	$(GO) build -o $(BIN) ./cmd/pgmig
+
+test: ## run every test against a real PostgreSQL (PGMIG_TEST_DATABASE_URL or a throwaway cluster)
+	$(GO) test $(TESTFLAGS) $(PKGS)
+
+demo: build ## createdb + apply testdata/example against the configured or a throwaway PostgreSQL
+	./testdata/demo.sh
+
+lint: ## go vet and gofmt
+	$(GO) vet $(PKGS)
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+FUZZTIME ?= 30s
+fuzz: ## run each fuzz target for FUZZTIME
+	$(GO) test ./migrator -run '^$$' -fuzz '^FuzzParseFileName$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./migrator -run '^$$' -fuzz '^FuzzParseHeaders$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./migrator/internal/sqlscan -run '^$$' -fuzz '^FuzzSplit$$' -fuzztime $(FUZZTIME)
+
+clean:
+	rm -rf bin

@@ -1,0 +1,236 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"time"
+
+	"github.com/alecthomas/kong"
+	"github.com/pgmig/pgmig/migrator"
+	"github.com/rs/zerolog"
+)
+
+const description = `pgmig applies numbered SQL migrations (0001_create-users.sql, 0002_...) to
+PostgreSQL, roll-forward only. Each pending file runs in its own transaction
+together with its bookkeeping row; files already applied are checked against
+the SHA-1 stored when they ran. Compatible with postgres-migrations: same
+tracking table, hash and lock.
+
+Connection: --url, else $PGMIG_DATABASE_URL, else $DATABASE_URL, else the libpq
+variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, ...),
+~/.pgpass and defaults. sslmode defaults to prefer, as in libpq.
+
+Examples:
+  pgmig createdb --url postgres://app@db.internal/app
+  pgmig apply ./migrations
+  DATABASE_URL=postgres://app:secret@localhost/app?sslmode=disable pgmig apply --create-db ./migrations`
+
+// Globals are the flags every command takes.
+type Globals struct {
+	URL       string `help:"Connection URL or key=value string (default: $PGMIG_DATABASE_URL, $DATABASE_URL, then PG* variables)." placeholder:"URL"`
+	LogFormat string `help:"Log format on stderr: auto (console on a terminal, JSON otherwise), console or json." enum:"auto,console,json" default:"auto"`
+	LogLevel  string `help:"Log level: debug, info, warn or error." enum:"debug,info,warn,error" default:"info"`
+}
+
+// CLI is pgmig's command line.
+type CLI struct {
+	Globals
+
+	Apply    applyCmd         `cmd:"" help:"Apply pending migrations from a folder."`
+	Createdb createdbCmd      `cmd:"" help:"Create the database if it does not exist."`
+	Version  versionCmd       `cmd:"" help:"Print pgmig's version."`
+	V        kong.VersionFlag `name:"version" help:"Print pgmig's version and exit."`
+}
+
+// app is what every command gets when it runs.
+type app struct {
+	stdout, stderr io.Writer
+	red            *redactor
+	log            zerolog.Logger
+	globals        *Globals
+}
+
+type applyCmd struct {
+	Dir      string        `arg:"" help:"Folder holding the migration files (top level only)." type:"path"`
+	Table    string        `help:"Tracking table as [schema.]name." default:"migrations"`
+	LockWait time.Duration `help:"Give up after waiting this long for another run's lock (e.g. 30s, 5m; default: wait until interrupted)." placeholder:"DURATION"`
+	CreateDB bool          `name:"create-db" help:"Create the database first if it does not exist (as 'pgmig createdb')."`
+	createdbOptions
+}
+
+func (c *applyCmd) Help() string {
+	return `Applies every pending migration of DIR in id order and records each one in
+the tracking table. Applied files are compared with the hash stored when they
+ran: a changed or missing file stops the run before anything is applied.
+Concurrent runs on one database take turns through an advisory lock.
+
+Files: NNN_name.sql at the top level of DIR, ids 1, 2, 3, ... with no gap.
+Header lines: '-- pgmig disable-transaction' runs a file statement by statement
+outside a transaction (CREATE INDEX CONCURRENTLY, ALTER TYPE ... ADD VALUE,
+VACUUM); '-- pgmig disable-hash-check' lets a file change after it ran.
+
+Examples:
+  pgmig apply ./migrations
+  pgmig apply --lock-wait 2m --url postgres://deploy@db/app ./migrations
+  pgmig apply --create-db --table ops.schema_migrations ./migrations`
+}
+
+func (c *applyCmd) Run(ctx context.Context, a *app) error {
+	info, err := os.Stat(c.Dir)
+	switch {
+	case err != nil:
+		return &folderError{msg: fmt.Sprintf("migrations folder %s: %v", c.Dir, unwrapPath(err))}
+	case !info.IsDir():
+		return &folderError{msg: fmt.Sprintf("migrations folder %s is a file, not a folder", c.Dir)}
+	}
+	conn, err := resolveConnection(a.globals.URL, a.red)
+	if err != nil {
+		return err
+	}
+	if c.CreateDB {
+		if err := c.createdbOptions.create(ctx, a, conn, ""); err != nil {
+			return err
+		}
+	}
+	db, err := conn.open("")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	opts := []migrator.Option{migrator.WithLogger(a.log), migrator.WithLockWait(c.LockWait)}
+	if c.Table != "" {
+		opts = append(opts, migrator.WithTable(c.Table))
+	}
+	m, err := migrator.New(db, os.DirFS(c.Dir), opts...)
+	if err != nil {
+		return err
+	}
+	a.log.Info().Str("database", conn.describe("")).Str("dir", c.Dir).Int("files", len(m.Migrations())).Msg("applying migrations")
+	res, err := m.Apply(ctx)
+	var ce *migrator.ConnectError
+	if errors.As(err, &ce) {
+		err = conn.explainConnectError(ce.Err, "")
+	}
+	ev := a.log.Info()
+	if err != nil {
+		ev = a.log.Error()
+	}
+	ev.Int("applied", len(res.Applied)).Int("already_applied", res.AlreadyApplied).
+		Dur("duration", res.Duration).Msg(summary(res, err))
+	return err
+}
+
+func summary(res *migrator.ApplyResult, err error) string {
+	switch {
+	case err != nil && len(res.Applied) > 0:
+		return fmt.Sprintf("applied %d migrations before the failure", len(res.Applied))
+	case err != nil:
+		return "no migrations applied"
+	case len(res.Applied) == 0:
+		return "database is up to date; nothing to apply"
+	default:
+		return fmt.Sprintf("applied %d migrations", len(res.Applied))
+	}
+}
+
+type createdbOptions struct {
+	MaintenanceDB string `name:"maintenance-db" help:"Database to connect to for CREATE DATABASE (default: postgres, then template1)." placeholder:"NAME"`
+	Owner         string `help:"Owner role of the new database." placeholder:"ROLE"`
+	Template      string `help:"Template database (e.g. template0)." placeholder:"NAME"`
+	Encoding      string `help:"Encoding of the new database (e.g. UTF8)." placeholder:"ENC"`
+	Locale        string `help:"LC_COLLATE and LC_CTYPE of the new database (e.g. C.UTF-8)." placeholder:"LOCALE"`
+}
+
+type createdbCmd struct {
+	Name string `arg:"" optional:"" help:"Database to create (default: the database of the connection settings)."`
+	createdbOptions
+}
+
+func (c *createdbCmd) Help() string {
+	return `Creates the database unless it exists. It connects to a maintenance database
+of the same server, checks pg_database first (so it succeeds without the
+CREATEDB privilege when the database is there) and treats a concurrent
+creation as success.
+
+Examples:
+  pgmig createdb --url postgres://admin@db/app     # creates "app"
+  PGDATABASE=app pgmig createdb --owner app_owner
+  pgmig createdb --template template0 --encoding UTF8 --locale C.UTF-8 reporting`
+}
+
+func (c *createdbCmd) Run(ctx context.Context, a *app) error {
+	conn, err := resolveConnection(a.globals.URL, a.red)
+	if err != nil {
+		return err
+	}
+	return c.create(ctx, a, conn, c.Name)
+}
+
+// create creates database name (default: the connection's database).
+func (o *createdbOptions) create(ctx context.Context, a *app, conn *connection, name string) error {
+	if name == "" {
+		name = conn.cfg.Database
+	}
+	maint := []string{o.MaintenanceDB}
+	if o.MaintenanceDB == "" {
+		maint = []string{"postgres", "template1"}
+	}
+	var lastErr error
+	for _, dbname := range maint {
+		db, err := conn.open(dbname)
+		if err != nil {
+			return err
+		}
+		created, err := migrator.CreateDatabase(ctx, db, name, migrator.CreateDatabaseOptions{
+			Owner: o.Owner, Template: o.Template, Encoding: o.Encoding, Locale: o.Locale,
+		})
+		db.Close()
+		var ce *migrator.ConnectError
+		if errors.As(err, &ce) {
+			lastErr = conn.explainConnectError(ce.Err, dbname)
+			continue // try the next maintenance database
+		}
+		if err != nil {
+			return err
+		}
+		if created {
+			a.log.Info().Str("database", name).Str("server", conn.describe(dbname)).Msg("created database")
+		} else {
+			a.log.Info().Str("database", name).Msg("database already exists")
+		}
+		return nil
+	}
+	return lastErr
+}
+
+type versionCmd struct{}
+
+func (versionCmd) Run(a *app) error {
+	fmt.Fprintln(a.stdout, "pgmig", version())
+	return nil
+}
+
+// versionOverride is set at build time with -ldflags "-X main.versionOverride=v1.2.3".
+var versionOverride string
+
+func version() string {
+	if versionOverride != "" {
+		return versionOverride
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "devel"
+}
+
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/lib/pq"
+	"github.com/pgmig/pgmig/migrator"
+)
+
+// connection holds the resolved connection settings.
+type connection struct {
+	cfg    pq.Config
+	source string // where the settings came from, for messages
+}
+
+// resolveConnection builds the connection settings from, in order: --url,
+// PGMIG_DATABASE_URL, DATABASE_URL, and else the libpq PG* variables and
+// defaults (which also fill in what a URL leaves out). Every password seen
+// is registered with red so that it never appears in output.
+func resolveConnection(url string, red *redactor) (*connection, error) {
+	source := "--url"
+	if url == "" {
+		for _, env := range []string{"PGMIG_DATABASE_URL", "DATABASE_URL"} {
+			if v := os.Getenv(env); v != "" {
+				url, source = v, env
+				break
+			}
+		}
+	}
+	if url == "" {
+		source = "PG* environment variables and defaults"
+	}
+	red.add(urlPassword(url))
+	red.add(dsnPassword(url))
+	red.add(os.Getenv("PGPASSWORD"))
+	cfg, err := pq.NewConfig(url)
+	if err != nil {
+		return nil, &usageError{msg: fmt.Sprintf("invalid connection settings (from %s): %s", source, red.redact(err.Error()))}
+	}
+	red.add(cfg.Password)
+	if cfg.SSLMode == "" {
+		// libpq's default: use TLS when the server offers it.
+		cfg.SSLMode = pq.SSLModePrefer
+	}
+	if cfg.ApplicationName == "" {
+		cfg.ApplicationName = "pgmig"
+	}
+	if cfg.Database == "" {
+		cfg.Database = cfg.User // libpq's default
+	}
+	return &connection{cfg: cfg, source: source}, nil
+}
+
+// open returns a handle to database dbname ("" for the configured one).
+func (c *connection) open(dbname string) (*sql.DB, error) {
+	cfg := c.cfg.Clone()
+	if dbname != "" {
+		cfg.Database = dbname
+	}
+	connector, err := pq.NewConnectorConfig(cfg)
+	if err != nil {
+		return nil, &usageError{msg: "invalid connection settings: " + err.Error()}
+	}
+	db := sql.OpenDB(connector)
+	db.SetMaxOpenConns(2)
+	return db, nil
+}
+
+// describe names the target without any secret: user@host:port/dbname.
+func (c *connection) describe(dbname string) string {
+	if dbname == "" {
+		dbname = c.cfg.Database
+	}
+	host := c.cfg.Host
+	if c.cfg.Hostaddr.IsValid() {
+		host = c.cfg.Hostaddr.String()
+	}
+	return fmt.Sprintf("%s@%s:%d/%s", c.cfg.User, host, c.cfg.Port, dbname)
+}
+
+// explainConnectError adds advice to a connection failure.
+func (c *connection) explainConnectError(err error, dbname string) error {
+	if dbname == "" {
+		dbname = c.cfg.Database
+	}
+	var pqErr *pq.Error
+	hint := ""
+	if errors.As(err, &pqErr) {
+		switch pqErr.Code {
+		case "3D000":
+			hint = fmt.Sprintf("database %q does not exist: create it with 'pgmig createdb' or pass --create-db to apply", dbname)
+		case "28P01", "28000":
+			hint = "check the user name and password (PGUSER, PGPASSWORD, ~/.pgpass or the URL)"
+		}
+	} else if msg := err.Error(); strings.Contains(msg, "SSL is not enabled on the server") {
+		hint = "the server does not offer TLS: use sslmode=disable or sslmode=prefer"
+	}
+	if hint != "" {
+		hint = "\nhint: " + hint
+	}
+	return &migrator.ConnectError{Err: fmt.Errorf("%w (connecting to %s, settings from %s)%s", err, c.describe(dbname), c.source, hint)}
+}
+
+// ping checks that the database answers, classifying failures as
+// connection errors.
+func (c *connection) ping(ctx context.Context, db *sql.DB, dbname string) error {
+	if err := db.PingContext(ctx); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return c.explainConnectError(err, dbname)
+	}
+	return nil
+}

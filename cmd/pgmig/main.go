@@ -1,0 +1,88 @@
+// Command pgmig applies numbered SQL migrations to PostgreSQL, roll-forward
+// only, compatible with postgres-migrations. Run `pgmig --help`.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/alecthomas/kong"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run is main without the process: it parses args, runs the command and
+// returns the exit code.
+func run(args []string, stdout, stderr io.Writer) int {
+	red := &redactor{}
+	stderr = red.writer(stderr)
+	stdout = red.writer(stdout)
+	var cli CLI
+	exitCalled := -1
+	parser, err := kong.New(&cli,
+		kong.Name("pgmig"),
+		kong.Description(description+"\n\n"+exitCodeHelp),
+		kong.Writers(stdout, stderr),
+		kong.Exit(func(code int) { exitCalled = code }),
+		kong.UsageOnError(),
+		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
+		kong.Vars{"version": version()},
+	)
+	if err != nil {
+		fmt.Fprintln(stderr, "pgmig: internal error:", err)
+		return exitFailure
+	}
+	kctx, err := parser.Parse(args)
+	if exitCalled >= 0 { // --help or --version printed and asked to exit
+		return exitCalled
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "pgmig: %s\n", red.redact(err.Error()))
+		fmt.Fprintln(stderr, "run 'pgmig --help' for usage")
+		return exitUsage
+	}
+
+	ctx, stop := interruptContext(stderr)
+	defer stop()
+	app := &app{stdout: stdout, stderr: stderr, red: red, globals: &cli.Globals}
+	app.log = newLogger(stderr, cli.LogFormat, cli.LogLevel)
+	kctx.BindTo(ctx, (*context.Context)(nil))
+	err = kctx.Run(app)
+	code := exitCode(err)
+	if err != nil {
+		msg := red.redact(err.Error())
+		if code == exitInterrupted {
+			msg = "interrupted: " + msg + "; the migration lock was released"
+		}
+		fmt.Fprintf(stderr, "pgmig: error: %s\n", msg)
+	}
+	return code
+}
+
+// interruptContext is cancelled by the first SIGINT or SIGTERM, which makes
+// pgmig cancel the running statement, roll back and release the lock. A
+// second signal exits at once.
+func interruptContext(stderr io.Writer) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		select {
+		case s := <-sigs:
+			fmt.Fprintf(stderr, "pgmig: %s received: cancelling the running statement and rolling back (signal again to exit at once)\n", s)
+			cancel()
+		case <-ctx.Done():
+			return
+		}
+		if _, ok := <-sigs; ok {
+			os.Exit(exitInterrupted)
+		}
+	}()
+	return ctx, func() { signal.Stop(sigs); cancel() }
+}

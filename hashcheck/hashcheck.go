@@ -1,0 +1,108 @@
+// Package hashcheck computes and compares the integrity hashes that pgmig and
+// postgres-migrations store for every applied migration.
+//
+// The hash is the lowercase hex SHA-1 of the file's base name followed by its
+// raw bytes, with no separator and no normalisation. The package is pure: bytes
+// in, verdicts out. It opens no files, talks to no database and logs nothing.
+package hashcheck
+
+import (
+	"bytes"
+	"crypto/sha1"
+	"encoding/hex"
+	"io"
+	"strings"
+)
+
+// Sum returns the hash of a migration file: lowercase hex SHA-1 of name
+// followed by content.
+func Sum(name string, content []byte) string {
+	h := sha1.New()
+	io.WriteString(h, name)
+	h.Write(content)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Verdict is the outcome of comparing a file with the hash stored when it was
+// applied.
+type Verdict int
+
+const (
+	// Match means the file is byte for byte what was applied.
+	Match Verdict = iota
+	// Changed means the file's content or name differs from what was applied.
+	Changed
+	// LineEndingsOnly means the file differs from what was applied only in
+	// its line endings (CRLF against LF).
+	LineEndingsOnly
+	// ByteOrderMarkOnly means the file differs from what was applied only by
+	// a UTF-8 byte-order mark added or removed.
+	ByteOrderMarkOnly
+	// LineEndingsAndByteOrderMark means the file differs only in line
+	// endings and a byte-order mark.
+	LineEndingsAndByteOrderMark
+)
+
+// String describes the verdict in words fit for an error message.
+func (v Verdict) String() string {
+	switch v {
+	case Match:
+		return "unchanged"
+	case LineEndingsOnly:
+		return "differs only in line endings (CRLF/LF)"
+	case ByteOrderMarkOnly:
+		return "differs only by a UTF-8 byte-order mark"
+	case LineEndingsAndByteOrderMark:
+		return "differs only in line endings (CRLF/LF) and a UTF-8 byte-order mark"
+	default:
+		return "content changed"
+	}
+}
+
+var bom = []byte{0xEF, 0xBB, 0xBF}
+
+// Check compares a file with the hash stored when it was applied. When the
+// hashes differ it tries the usual accidental rewrites (line endings converted
+// by an editor or git, a byte-order mark added or dropped) so that the caller
+// can say why the file no longer matches.
+func Check(name string, content []byte, stored string) Verdict {
+	stored = strings.ToLower(strings.TrimSpace(stored))
+	if Sum(name, content) == stored {
+		return Match
+	}
+	withoutBOM, hadBOM := bytes.CutPrefix(content, bom)
+	bomVariants := [][]byte{content}
+	if hadBOM {
+		bomVariants = append(bomVariants, withoutBOM)
+	} else {
+		bomVariants = append(bomVariants, append(append([]byte{}, bom...), content...))
+	}
+	for i, b := range bomVariants {
+		lf := toLF(b)
+		for j, v := range [][]byte{b, lf, toCRLF(lf)} {
+			if i == 0 && j == 0 {
+				continue
+			}
+			if (j > 0 && bytes.Equal(v, b)) || Sum(name, v) != stored {
+				continue
+			}
+			switch {
+			case i == 0:
+				return LineEndingsOnly
+			case j == 0:
+				return ByteOrderMarkOnly
+			default:
+				return LineEndingsAndByteOrderMark
+			}
+		}
+	}
+	return Changed
+}
+
+func toLF(b []byte) []byte {
+	return bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n"))
+}
+
+func toCRLF(lf []byte) []byte {
+	return bytes.ReplaceAll(lf, []byte("\n"), []byte("\r\n"))
+}

@@ -1,0 +1,153 @@
+package migrator
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/lib/pq"
+	"github.com/pgmig/pgmig/hashcheck"
+	"github.com/pgmig/pgmig/migrator/internal/sqlscan"
+	pgsql "github.com/pgmig/pgmig/sql"
+)
+
+// MigrationResult describes one migration applied by [Migrator.Apply].
+type MigrationResult struct {
+	Migration
+	Duration time.Duration
+}
+
+// ApplyResult describes what [Migrator.Apply] did. On failure it still
+// lists the migrations that were applied before the failing one.
+type ApplyResult struct {
+	Applied          []MigrationResult // applied by this call, in order
+	AlreadyApplied   int               // applied before this call
+	HashCheckSkipped []Migration       // changed files whose hash check is disabled
+	Duration         time.Duration     // whole call, lock wait included
+}
+
+// Apply takes the migration lock, creates the tracking table if needed,
+// checks every applied migration against its file and runs the pending ones
+// in id order, each in a transaction of its own together with its
+// bookkeeping row (or statement by statement for disable-transaction files).
+// The lock is released on every path, cancellation included.
+//
+// Errors: *ConnectError (no connection), *LockTimeoutError (matches
+// ErrLockTimeout), *TableError, *IntegrityError (nothing applied),
+// *MigrationError (a migration failed; earlier ones stay applied), or the
+// context's error when cancelled.
+func (m *Migrator) Apply(ctx context.Context) (*ApplyResult, error) {
+	start := time.Now()
+	res := &ApplyResult{}
+	defer func() { res.Duration = time.Since(start) }()
+
+	conn, err := m.db.Conn(ctx)
+	if err != nil {
+		return res, &ConnectError{Err: err}
+	}
+	defer conn.Close()
+	if err := m.lock(ctx, conn); err != nil {
+		if ctx.Err() == nil && !errors.Is(err, ErrLockTimeout) {
+			// The lock query is the first one: a failure here is a connection problem.
+			err = &ConnectError{Err: err}
+		}
+		return res, err
+	}
+	defer m.unlock(ctx, conn)
+
+	table, err := m.ensureTable(ctx, conn)
+	if err != nil {
+		return res, err
+	}
+	rows, err := readApplied(ctx, conn, table)
+	if err != nil {
+		return res, err
+	}
+	p, err := compare(m.fsys, m.migrations, rows)
+	if err != nil {
+		return res, err
+	}
+	res.AlreadyApplied, res.HashCheckSkipped = p.applied, p.hashCheckSkipped
+	for _, s := range p.hashCheckSkipped {
+		m.opts.log.Warn().Int("id", s.ID).Str("file", s.File).
+			Msg("file changed since it was applied; hash check skipped (disable-hash-check)")
+	}
+	for _, mig := range p.pending {
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		d, err := m.run(ctx, conn, table, mig)
+		if err != nil {
+			return res, err
+		}
+		res.Applied = append(res.Applied, MigrationResult{Migration: mig, Duration: d})
+		m.opts.log.Info().Int("id", mig.ID).Str("name", mig.Name).Str("file", mig.File).
+			Dur("duration", d).Msg("applied migration")
+	}
+	return res, nil
+}
+
+// run applies one migration and records it.
+func (m *Migrator) run(ctx context.Context, conn *sql.Conn, t trackingTable, mig Migration) (time.Duration, error) {
+	content, err := fs.ReadFile(m.fsys, mig.File)
+	if err != nil {
+		return 0, fmt.Errorf("reading %s: %w", mig.File, err)
+	}
+	if hashcheck.Sum(mig.File, content) != mig.Hash {
+		return 0, fmt.Errorf("%s changed while pgmig was running; nothing of it was applied", mig.File)
+	}
+	body := strings.TrimPrefix(string(content), "\uFEFF")
+	record := pgsql.Render(pgsql.RecordMigration, "table", t.qualified, "id", strconv.Itoa(mig.ID),
+		"name", pq.QuoteLiteral(mig.Name), "hash", pq.QuoteLiteral(mig.Hash))
+	start := time.Now()
+	if mig.DisableTransaction {
+		err = m.runStatements(ctx, conn, mig, body, record)
+	} else {
+		err = runTransaction(ctx, conn, mig, body, record)
+	}
+	if err != nil && ctx.Err() != nil {
+		err = fmt.Errorf("interrupted while running %s: %w (%w)", mig.File, ctx.Err(), err)
+	}
+	return time.Since(start), err
+}
+
+// txPrefix opens the transaction of a migration; its length matters for
+// mapping error positions back into the file.
+const txPrefix = "BEGIN;\n"
+
+// runTransaction sends the migration, its bookkeeping row and the commit as
+// one simple-protocol query string: one network round trip. PostgreSQL stops
+// at the first error and skips the rest of the string, so the row is never
+// recorded without the migration's effects.
+func runTransaction(ctx context.Context, conn *sql.Conn, mig Migration, body, record string) error {
+	query := txPrefix + body + "\n;\n" + record + ";\nCOMMIT;"
+	if _, err := conn.ExecContext(ctx, query); err != nil {
+		rollback(ctx, conn)
+		return newMigrationError(mig, body, query, -len(txPrefix), 0, 0, err)
+	}
+	return nil
+}
+
+// runStatements runs a disable-transaction migration one statement at a
+// time, outside any transaction, then records it.
+func (m *Migrator) runStatements(ctx context.Context, conn *sql.Conn, mig Migration, body, record string) error {
+	stmts, err := sqlscan.Split(body)
+	if err != nil {
+		return fmt.Errorf("%s: %w", mig.File, err)
+	}
+	for i, s := range stmts {
+		if _, err := conn.ExecContext(ctx, s.Text); err != nil {
+			return newMigrationError(mig, body, s.Text, s.Offset, i+1, len(stmts), err)
+		}
+		m.opts.log.Debug().Str("file", mig.File).Int("statement", i+1).Int("line", s.Line).Msg("statement done")
+	}
+	if _, err := conn.ExecContext(ctx, record); err != nil {
+		return &MigrationError{Migration: mig, Err: err, Statement: len(stmts) + 1, Statements: len(stmts), Recording: true}
+	}
+	return nil
+}

@@ -1,0 +1,179 @@
+package migrator
+
+import (
+	"bytes"
+	"fmt"
+	"io/fs"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/pgmig/pgmig/hashcheck"
+	"github.com/pgmig/pgmig/migrator/internal/sqlscan"
+)
+
+// Migration describes one migration file as pgmig read it.
+type Migration struct {
+	ID                 int    // integer id from the file name
+	Name               string // value of the tracking table's name column
+	File               string // base name of the file
+	Hash               string // lowercase hex SHA-1 of File followed by the content
+	Size               int64  // content length in bytes
+	DisableTransaction bool   // file runs statement by statement, outside a transaction
+	DisableHashCheck   bool   // file may change after it was applied
+}
+
+// loadMigrations reads every migration file at the top level of fsys,
+// checks each one and the numbering as a whole, and returns the migrations
+// in id order. All problems are reported together in a *FileError.
+func loadMigrations(fsys fs.FS) ([]Migration, error) {
+	entries, err := fs.ReadDir(fsys, ".")
+	if err != nil {
+		return nil, fmt.Errorf("reading migrations folder: %w", err)
+	}
+	var (
+		migs     []Migration
+		problems []FileProblem
+	)
+	report := func(file, format string, args ...any) {
+		problems = append(problems, FileProblem{File: file, Problem: fmt.Sprintf(format, args...)})
+	}
+	for _, e := range entries {
+		file := e.Name()
+		if strings.HasPrefix(file, ".") || e.IsDir() {
+			continue
+		}
+		if isJSMigration(file) {
+			report(file, "JavaScript migrations are not supported: pgmig runs .sql files only; "+
+				"write the SQL that the file generates into a .sql file with the same number")
+			continue
+		}
+		if !isMigrationFile(file) {
+			continue
+		}
+		if e.Type()&fs.ModeSymlink != 0 {
+			info, err := fs.Stat(fsys, file)
+			if err != nil {
+				report(file, "cannot follow symbolic link: %v", unwrapPathError(err))
+				continue
+			}
+			if info.IsDir() {
+				continue
+			}
+		}
+		pn, err := parseFileName(file)
+		if err != nil {
+			report(file, "%v", err)
+			continue
+		}
+		content, err := fs.ReadFile(fsys, file)
+		if err != nil {
+			report(file, "cannot read file: %v", unwrapPathError(err))
+			continue
+		}
+		m := Migration{ID: pn.ID, Name: pn.Name, File: file, Size: int64(len(content))}
+		if problem := checkContent(&m, content); problem != "" {
+			report(file, "%s", problem)
+			continue
+		}
+		migs = append(migs, m)
+	}
+	problems = append(problems, checkNumbering(migs)...)
+	if len(problems) > 0 {
+		slices.SortStableFunc(problems, func(a, b FileProblem) int { return strings.Compare(a.File, b.File) })
+		return nil, &FileError{Problems: problems}
+	}
+	return migs, nil
+}
+
+// checkContent validates the bytes of a migration file, fills in the hash
+// and header flags, and returns what is wrong with it ("" when nothing).
+func checkContent(m *Migration, content []byte) string {
+	if !utf8.Valid(content) {
+		line, col := invalidUTF8At(content)
+		return fmt.Sprintf("not valid UTF-8 (first invalid byte at line %d, column %d); save the file as UTF-8", line, col)
+	}
+	if i := bytes.IndexByte(content, 0); i >= 0 {
+		line, col := sqlscan.LineCol(string(content), i)
+		return fmt.Sprintf("contains a NUL byte at line %d, column %d; PostgreSQL cannot run text with NUL bytes", line, col)
+	}
+	m.Hash = hashcheck.Sum(m.File, content)
+	src := string(content)
+	h := parseHeaders(src)
+	if len(h.misplaced) > 0 {
+		return fmt.Sprintf("header %q must stand alone on a comment line, as in '-- pgmig disable-transaction'", h.misplaced[0])
+	}
+	m.DisableTransaction, m.DisableHashCheck = h.disableTransaction, h.disableHashCheck
+	stmts, err := sqlscan.Split(src)
+	if err != nil {
+		return err.Error()
+	}
+	if !m.DisableTransaction {
+		for _, s := range stmts {
+			if form, ok := sqlscan.TransactionControl(s); ok {
+				return fmt.Sprintf("line %d: %s: pgmig runs each migration in a transaction of its own and refuses transaction control in it; "+
+					"remove it, or add a line '-- pgmig disable-transaction' to run the file statement by statement", s.Line, form)
+			}
+		}
+	}
+	return ""
+}
+
+// checkNumbering reports duplicate ids, duplicate names, gaps and a first
+// id other than 1.
+func checkNumbering(migs []Migration) []FileProblem {
+	slices.SortFunc(migs, func(a, b Migration) int {
+		if a.ID != b.ID {
+			return a.ID - b.ID
+		}
+		return strings.Compare(a.File, b.File)
+	})
+	var problems []FileProblem
+	byName := map[string]string{}
+	for i, m := range migs {
+		if other, dup := byName[m.Name]; dup {
+			problems = append(problems, FileProblem{m.File, fmt.Sprintf("name %q is also used by %s; names must be unique", m.Name, other)})
+		} else {
+			byName[m.Name] = m.File
+		}
+		switch {
+		case i == 0 && m.ID != 1:
+			problems = append(problems, FileProblem{m.File, fmt.Sprintf("first id is %d; ids must start at 1 and be consecutive", m.ID)})
+		case i > 0 && m.ID == migs[i-1].ID:
+			problems = append(problems, FileProblem{m.File, fmt.Sprintf("id %d is also used by %s; each id must be used once", m.ID, migs[i-1].File)})
+		case i > 0 && m.ID > migs[i-1].ID+1:
+			missing := fmt.Sprintf("%d", migs[i-1].ID+1)
+			if m.ID-migs[i-1].ID > 2 {
+				missing = fmt.Sprintf("%d to %d", migs[i-1].ID+1, m.ID-1)
+			}
+			problems = append(problems, FileProblem{m.File, fmt.Sprintf("gap in numbering: id %d follows %d (%s missing); ids must be consecutive", m.ID, migs[i-1].ID, missing)})
+		}
+	}
+	return problems
+}
+
+func invalidUTF8At(b []byte) (line, col int) {
+	line, col = 1, 1
+	for len(b) > 0 {
+		r, size := utf8.DecodeRune(b)
+		if r == utf8.RuneError && size <= 1 {
+			return line, col
+		}
+		if r == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+		b = b[size:]
+	}
+	return line, col
+}
+
+// unwrapPathError drops the path from an *fs.PathError: the file name is
+// already part of the problem report.
+func unwrapPathError(err error) error {
+	if pe, ok := err.(*fs.PathError); ok {
+		return pe.Err
+	}
+	return err
+}

@@ -1,0 +1,53 @@
+package migrator
+
+import "testing"
+
+func TestParseHeaders(t *testing.T) {
+	tests := []struct {
+		name       string
+		src        string
+		noTx, noHC bool
+		misplaced  int
+	}{
+		{name: "none", src: "CREATE TABLE t (id int);\n"},
+		{name: "pgmig form", src: "-- pgmig disable-transaction\nVACUUM;\n", noTx: true},
+		{name: "postgres-migrations form", src: "-- postgres-migrations disable-transaction\n", noTx: true},
+		{name: "bare form", src: "-- disable-transaction\n", noTx: true},
+		{name: "hash check, all forms", src: "-- pgmig disable-hash-check\n", noHC: true},
+		{name: "hash check pm", src: "-- postgres-migrations disable-hash-check\r\n", noHC: true},
+		{name: "hash check bare", src: "  --   disable-hash-check  \n", noHC: true},
+		{name: "both", src: "-- postgres-migrations disable-transaction\n-- postgres-migrations disable-hash-check\nCREATE TABLE x();\n", noTx: true, noHC: true},
+		{name: "later in file", src: "CREATE TABLE x();\n\n-- pgmig disable-transaction", noTx: true},
+		{name: "not alone", src: "SELECT 1; -- pgmig disable-transaction\n"},
+		{name: "other words", src: "-- please do not disable-transaction here\n"},
+		{name: "pm form after code", src: "VACUUM; -- postgres-migrations disable-transaction\n", misplaced: 1},
+		{name: "pm form with trailing words", src: "-- postgres-migrations disable-transaction because CIC\n", misplaced: 1},
+		{name: "upper case is not a header", src: "-- PGMIG DISABLE-TRANSACTION\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := parseHeaders(tt.src)
+			if h.disableTransaction != tt.noTx || h.disableHashCheck != tt.noHC || len(h.misplaced) != tt.misplaced {
+				t.Fatalf("parseHeaders = %+v, want disableTransaction=%v disableHashCheck=%v misplaced=%d",
+					h, tt.noTx, tt.noHC, tt.misplaced)
+			}
+		})
+	}
+}
+
+func FuzzParseHeaders(f *testing.F) {
+	f.Add("-- pgmig disable-transaction\nSELECT 1;")
+	f.Add("-- postgres-migrations disable-hash-check\r\n")
+	f.Add("x -- postgres-migrations disable-transaction")
+	f.Fuzz(func(t *testing.T, src string) {
+		h := parseHeaders(src)
+		// Adding a header line must always be detected, whatever precedes it.
+		h2 := parseHeaders(src + "\n-- pgmig disable-transaction\n")
+		if !h2.disableTransaction {
+			t.Fatalf("header appended on its own line not detected in %q", src)
+		}
+		if h2.disableHashCheck != h.disableHashCheck && !h2.disableHashCheck {
+			t.Fatalf("appending a transaction header lost the hash-check header")
+		}
+	})
+}

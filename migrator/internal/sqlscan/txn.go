@@ -1,0 +1,53 @@
+package sqlscan
+
+// TransactionControl reports whether s is a transaction control statement
+// that a migration file must not contain when pgmig runs the file inside a
+// transaction, and its form: "BEGIN", "START TRANSACTION", "COMMIT",
+// "COMMIT PREPARED", "END", "ABORT", "ROLLBACK", "ROLLBACK PREPARED" or
+// "PREPARE TRANSACTION". SAVEPOINT, RELEASE [SAVEPOINT] and
+// ROLLBACK [WORK|TRANSACTION] TO [SAVEPOINT] work inside a transaction and
+// are not reported. A statement that starts with BEGIN always counts: a
+// PL/pgSQL block lives inside a string, and a BEGIN ATOMIC body belongs to a
+// CREATE statement, so neither starts a top-level statement.
+func TransactionControl(s Statement) (form string, ok bool) {
+	toks := firstTokens(s.Text, 3)
+	word := func(i int) string {
+		if i < len(toks) && toks[i].kind == tokWord {
+			return upperASCII(s.Text[toks[i].start:toks[i].end])
+		}
+		return ""
+	}
+	switch w := word(0); w {
+	case "BEGIN", "END", "ABORT":
+		return w, true
+	case "START":
+		if word(1) == "TRANSACTION" {
+			return "START TRANSACTION", true
+		}
+	case "COMMIT":
+		if word(1) == "PREPARED" {
+			return "COMMIT PREPARED", true
+		}
+		return "COMMIT", true
+	case "ROLLBACK":
+		next := word(1)
+		if next == "WORK" || next == "TRANSACTION" {
+			next = word(2)
+		}
+		switch next {
+		case "TO":
+			return "", false
+		case "PREPARED":
+			return "ROLLBACK PREPARED", true
+		}
+		return "ROLLBACK", true
+	case "PREPARE":
+		// PREPARE TRANSACTION 'id', unlike PREPARE transaction AS … (a
+		// prepared statement that happens to be named "transaction").
+		if word(1) == "TRANSACTION" && word(2) != "AS" &&
+			!(len(toks) > 2 && s.Text[toks[2].start:toks[2].end] == "(") {
+			return "PREPARE TRANSACTION", true
+		}
+	}
+	return "", false
+}

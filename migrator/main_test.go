@@ -1,0 +1,10 @@
+package migrator_test
+
+import (
+	"os"
+	"testing"
+
+	"github.com/pgmig/pgmig/migrator/migratortest"
+)
+
+func TestMain(m *testing.M) { os.Exit(migratortest.Main(m)) }

@@ -1,0 +1,21 @@
+// Package migratortest gives tests their own fresh PostgreSQL databases on a
+// real server. It never mocks PostgreSQL.
+//
+// The server comes from the environment variable PGMIG_TEST_DATABASE_URL
+// (a URL or a lib/pq key=value DSN) when it is set. Otherwise one throwaway
+// cluster is started per test process on first use: initdb and postgres are
+// looked up in the directory named by PGMIG_PG_BINDIR, then on PATH, then in
+// the highest-numbered /usr/lib/postgresql/*/bin. When the tests run as root,
+// the server runs as the OS user postgres (or nobody if there is none).
+//
+// A package using it stops the throwaway cluster with
+//
+//	func TestMain(m *testing.M) { os.Exit(migratortest.Main(m)) }
+//
+// and each test asks for its own database with
+//
+//	db := migratortest.NewDatabase(t)
+//
+// When no PostgreSQL can be found the tests are skipped, unless the
+// environment variable CI is non-empty: then they fail.
+package migratortest

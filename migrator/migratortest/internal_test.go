@@ -1,0 +1,163 @@
+package migratortest
+
+import (
+	"errors"
+	"io/fs"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/lib/pq"
+)
+
+func TestFindBinariesHonoursBinDir(t *testing.T) {
+	t.Setenv(binDirEnv, "")
+	found, err := findBinaries()
+	if err != nil {
+		t.Skipf("no postgresql binaries here: %v", err)
+	}
+	dir := filepath.Dir(found.postgres)
+	t.Setenv(binDirEnv, dir)
+	b, err := findBinaries()
+	if err != nil {
+		t.Fatalf("%s=%s: %v", binDirEnv, dir, err)
+	}
+	if b.initdb != filepath.Join(dir, "initdb") || b.postgres != filepath.Join(dir, "postgres") {
+		t.Errorf("got %+v, want programs in %s", b, dir)
+	}
+
+	bogus := filepath.Join(t.TempDir(), "no-such-dir")
+	t.Setenv(binDirEnv, bogus)
+	_, err = findBinaries()
+	if err == nil {
+		t.Fatal("bogus bin directory accepted")
+	}
+	if !strings.Contains(err.Error(), binDirEnv) || !strings.Contains(err.Error(), bogus) || !strings.Contains(err.Error(), "initdb") {
+		t.Errorf("error does not name the variable, directory and program: %v", err)
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("error does not wrap fs.ErrNotExist: %v", err)
+	}
+	if errors.Is(err, ErrNoPostgres) {
+		t.Errorf("a misconfigured %s must fail, not skip: %v", binDirEnv, err)
+	}
+	if _, err := newCluster(ClusterOptions{}); err == nil || !strings.Contains(err.Error(), bogus) {
+		t.Errorf("newCluster with bogus %s: %v", binDirEnv, err)
+	}
+}
+
+func TestSortByVersionDesc(t *testing.T) {
+	dirs := []string{"/usr/lib/postgresql/9.6/bin", "/usr/lib/postgresql/16/bin", "/usr/lib/postgresql/x/bin", "/usr/lib/postgresql/13/bin"}
+	sortByVersionDesc(dirs)
+	want := []string{"/usr/lib/postgresql/16/bin", "/usr/lib/postgresql/13/bin", "/usr/lib/postgresql/9.6/bin", "/usr/lib/postgresql/x/bin"}
+	if strings.Join(dirs, " ") != strings.Join(want, " ") {
+		t.Errorf("got %v, want %v", dirs, want)
+	}
+}
+
+func TestDatabaseName(t *testing.T) {
+	valid := regexp.MustCompile(`^pgmig_test_([a-z0-9]+(_[a-z0-9]+)*_)?[0-9a-f]{8}$`)
+	for _, tc := range []struct{ test, prefix string }{
+		{"TestFoo", "pgmig_test_testfoo_"},
+		{"TestFoo/sub_Case#01", "pgmig_test_testfoo_sub_case_01_"},
+		{"Test  Weird--Name/", "pgmig_test_test_weird_name_"},
+		{"///", "pgmig_test_"},
+		{strings.Repeat("TestVeryLongName", 10), "pgmig_test_testverylongname"},
+	} {
+		got := databaseName(tc.test)
+		if len(got) > maxIdentifier || !valid.MatchString(got) || !strings.HasPrefix(got, tc.prefix) {
+			t.Errorf("databaseName(%q) = %q", tc.test, got)
+		}
+	}
+	if databaseName("TestFoo") == databaseName("TestFoo") {
+		t.Error("two names for the same test are equal")
+	}
+}
+
+func TestKeyValueDSN(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"host=db user=me", "host=db user=me"},
+		{"postgres://me:p%27w@db.example:6543/app?sslmode=disable",
+			`user=me password='p\'w' host=db.example port=6543 dbname=app sslmode=disable`},
+		{"postgresql://[::1]/x", `host=::1 dbname=x`},
+		{"postgres://a%20b@h/", `user='a b' host=h`},
+	} {
+		got, err := keyValueDSN(tc.in)
+		if err != nil || got != tc.want {
+			t.Errorf("keyValueDSN(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+		}
+	}
+	if _, err := keyValueDSN("postgres://h/db?sslmode=bogus"); err == nil {
+		t.Error("invalid DSN accepted")
+	}
+	// Appended keys override: that is how per-database DSNs are made.
+	kv, err := keyValueDSN("postgres://me@db/app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := pq.NewConfig(kv + " dbname=" + quoteDSNValue("it's"))
+	if err != nil || cfg.Database != "it's" || cfg.User != "me" {
+		t.Errorf("override dbname: %+v %v", cfg.Database, err)
+	}
+}
+
+// TestOpenServerURL uses the external-server path (PGMIG_TEST_DATABASE_URL)
+// against the shared server, given as a URL.
+func TestOpenServerURL(t *testing.T) {
+	shared := Shared(t)
+	cfg, err := pq.NewConfig(shared.DSN("postgres"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw := ""
+	if cfg.Password != "" {
+		pw = ":" + cfg.Password
+	}
+	url := "postgres://" + cfg.User + pw + "@" + cfg.Host + ":" + strconv.Itoa(int(cfg.Port)) + "/" + cfg.Database + "?sslmode=" + string(cfg.SSLMode)
+	srv, err := OpenServer(url)
+	if err != nil {
+		t.Fatalf("OpenServer(%s): %v", url, err)
+	}
+	defer srv.Close()
+	if srv.Version(t) != shared.Version(t) {
+		t.Errorf("versions differ")
+	}
+	var name string
+	t.Run("db", func(t *testing.T) {
+		d := srv.NewDatabase(t)
+		name = d.Name
+		var current string
+		if err := d.DB.QueryRow("SELECT current_database()").Scan(&current); err != nil || current != d.Name {
+			t.Fatalf("current_database = %q, %v; want %s", current, err, d.Name)
+		}
+	})
+	var exists bool
+	if err := srv.admin.QueryRow("SELECT EXISTS (SELECT FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil || exists {
+		t.Errorf("database %s left behind (exists=%v, err=%v)", name, exists, err)
+	}
+}
+
+func TestNoBinariesSkipsOutsideCI(t *testing.T) {
+	t.Setenv(binDirEnv, "")
+	t.Setenv("PATH", t.TempDir())
+	glob := debianBinGlob
+	debianBinGlob = filepath.Join(t.TempDir(), "*", "bin")
+	defer func() { debianBinGlob = glob }()
+	_, err := findBinaries()
+	if !errors.Is(err, ErrNoPostgres) {
+		t.Fatalf("findBinaries without binaries: %v, want ErrNoPostgres", err)
+	}
+	t.Setenv("CI", "")
+	if !skippable(err) {
+		t.Error("missing postgresql does not skip outside CI")
+	}
+	t.Setenv("CI", "true")
+	if skippable(err) {
+		t.Error("missing postgresql skips under CI")
+	}
+	if skippable(errors.New("initdb: exit status 1")) {
+		t.Error("a broken server skips")
+	}
+}

@@ -1,0 +1,163 @@
+package migrator
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/lib/pq"
+	pgsql "github.com/pgmig/pgmig/sql"
+)
+
+// Hashes postgres-migrations stores for its built-in migration 0: upstream,
+// a checkout with CRLF line endings, and the @mft fork 2.5.x.
+var row0Hashes = map[string]bool{
+	"e18db593bcde2aca2a408c4d1100f6abba2195df": true,
+	"7ea6ffb8242fbf6453adde45164b324b1ff68ce3": true,
+	"7105a0feedaffd38a549fae2fda91da4e40c9597": true,
+}
+
+// appliedRow is one row of the tracking table.
+type appliedRow struct {
+	ID         int
+	Name       string
+	Hash       string
+	ExecutedAt time.Time
+}
+
+// trackingTable is the resolved tracking table.
+type trackingTable struct {
+	qualified string // schema-qualified, quoted: safe to splice into SQL
+	display   string
+}
+
+// requiredColumns are the columns pgmig reads and writes, with the types
+// accepted for each.
+var requiredColumns = []struct {
+	name  string
+	types []string
+}{
+	{"id", []string{"integer", "bigint", "smallint"}},
+	{"name", []string{"character varying", "text"}},
+	{"hash", []string{"character varying", "text", "character"}},
+	{"executed_at", []string{"timestamp without time zone", "timestamp with time zone"}},
+}
+
+// resolveTable finds the tracking table through search_path (or the
+// explicit schema) and checks its shape. exists is false when there is none.
+func (m *Migrator) resolveTable(ctx context.Context, q queryer) (t trackingTable, exists bool, err error) {
+	display := m.opts.displayTable()
+	rows, err := q.QueryContext(ctx, pgsql.Render(pgsql.TableColumns, "regclass", m.opts.regclassLiteral()))
+	if err != nil {
+		return t, false, fmt.Errorf("looking up tracking table %s: %w", display, err)
+	}
+	defer rows.Close()
+	cols := map[string]string{}
+	var schema, kind string
+	for rows.Next() {
+		var reg, nsp, col, typ, rk sql.NullString
+		if err := rows.Scan(&reg, &nsp, &col, &typ, &rk); err != nil {
+			return t, false, fmt.Errorf("looking up tracking table %s: %w", display, err)
+		}
+		if !reg.Valid {
+			return t, false, rows.Err()
+		}
+		schema, kind = nsp.String, rk.String
+		if col.Valid {
+			cols[col.String] = typ.String
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return t, false, fmt.Errorf("looking up tracking table %s: %w", display, err)
+	}
+	if schema == "" {
+		return t, false, nil
+	}
+	t = trackingTable{
+		qualified: pq.QuoteIdentifier(schema) + "." + pq.QuoteIdentifier(m.opts.table),
+		display:   schema + "." + m.opts.table,
+	}
+	if kind != "r" && kind != "p" {
+		return t, true, &TableError{Table: t.display, Problem: "exists but is not a table"}
+	}
+	var problems []string
+	for _, rc := range requiredColumns {
+		typ, ok := cols[rc.name]
+		if !ok {
+			problems = append(problems, "no column "+rc.name)
+			continue
+		}
+		base, _, _ := strings.Cut(typ, "(")
+		if !slices.Contains(rc.types, base) {
+			problems = append(problems, fmt.Sprintf("column %s is %s, expected %s", rc.name, typ, rc.types[0]))
+		}
+	}
+	if len(problems) > 0 {
+		return t, true, &TableError{Table: t.display, Problem: "exists but is not a migrations table of pgmig or postgres-migrations (" +
+			strings.Join(problems, "; ") + "); choose another table with --table"}
+	}
+	return t, true, nil
+}
+
+// ensureTable returns the tracking table, creating it with its row 0 when
+// it does not exist. Call it with the migration lock held.
+func (m *Migrator) ensureTable(ctx context.Context, conn *sql.Conn) (trackingTable, error) {
+	t, exists, err := m.resolveTable(ctx, conn)
+	if err != nil || exists {
+		return t, err
+	}
+	name := pq.QuoteIdentifier(m.opts.table)
+	if m.opts.schema != "" {
+		name = pq.QuoteIdentifier(m.opts.schema) + "." + name
+	}
+	if _, err := conn.ExecContext(ctx, pgsql.Render(pgsql.CreateTable, "table", name)); err != nil {
+		rollback(ctx, conn)
+		return t, fmt.Errorf("creating tracking table %s: %w", m.opts.displayTable(), err)
+	}
+	m.opts.log.Info().Str("table", m.opts.displayTable()).Msg("created tracking table")
+	t, exists, err = m.resolveTable(ctx, conn)
+	if err == nil && !exists {
+		err = fmt.Errorf("tracking table %s was created but cannot be found through search_path", m.opts.displayTable())
+	}
+	return t, err
+}
+
+// readApplied reads the tracking table's rows in id order.
+func readApplied(ctx context.Context, q queryer, t trackingTable) ([]appliedRow, error) {
+	rows, err := q.QueryContext(ctx, pgsql.Render(pgsql.AppliedRows, "table", t.qualified))
+	if err != nil {
+		return nil, fmt.Errorf("reading tracking table %s: %w", t.display, err)
+	}
+	defer rows.Close()
+	var out []appliedRow
+	for rows.Next() {
+		var r appliedRow
+		var at sql.NullTime
+		if err := rows.Scan(&r.ID, &r.Name, &r.Hash, &at); err != nil {
+			return nil, fmt.Errorf("reading tracking table %s: %w", t.display, err)
+		}
+		r.ExecutedAt = at.Time
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading tracking table %s: %w", t.display, err)
+	}
+	return out, nil
+}
+
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// rollback ends a failed transaction on conn; errors are ignored because
+// the connection is discarded if it cannot be used any more.
+func rollback(ctx context.Context, conn *sql.Conn) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if _, err := conn.ExecContext(ctx, pgsql.Rollback); err != nil {
+		discard(conn)
+	}
+}

@@ -1,0 +1,1 @@
+SELECT id, name, hash, executed_at FROM {table} ORDER BY id

@@ -1,0 +1,1 @@
+INSERT INTO {table} (id, name, hash) VALUES ({id}, {name}, {hash})
