@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/lib/pq"
 	"github.com/pgmig/pgmig/hashcheck"
 	"github.com/pgmig/pgmig/migrator/internal/sqlscan"
 	pgsql "github.com/pgmig/pgmig/sql"
@@ -42,9 +41,19 @@ type ApplyResult struct {
 // *MigrationError (a migration failed; earlier ones stay applied), or the
 // context's error when cancelled.
 func (m *Migrator) Apply(ctx context.Context) (*ApplyResult, error) {
+	return m.ApplyTo(ctx, 0)
+}
+
+// ApplyTo is Apply that stops after migration target (inclusive); target 0
+// means the last one. A target below an applied migration, or above the
+// highest file, is a *TargetError: pgmig never goes down.
+func (m *Migrator) ApplyTo(ctx context.Context, target int) (*ApplyResult, error) {
 	start := time.Now()
 	res := &ApplyResult{}
 	defer func() { res.Duration = time.Since(start) }()
+	if err := m.checkTarget(target); err != nil {
+		return res, err
+	}
 
 	conn, err := m.db.Conn(ctx)
 	if err != nil {
@@ -68,16 +77,26 @@ func (m *Migrator) Apply(ctx context.Context) (*ApplyResult, error) {
 	if err != nil {
 		return res, err
 	}
-	p, err := compare(m.fsys, m.migrations, rows)
+	sts := compare(m.fsys, m.migrations, rows)
+	if err := integrityError(sts); err != nil {
+		return res, err
+	}
+	pending, err := m.pendingUpTo(sts, target)
 	if err != nil {
 		return res, err
 	}
-	res.AlreadyApplied, res.HashCheckSkipped = p.applied, p.hashCheckSkipped
-	for _, s := range p.hashCheckSkipped {
-		m.opts.log.Warn().Int("id", s.ID).Str("file", s.File).
-			Msg("file changed since it was applied; hash check skipped (disable-hash-check)")
+	for _, s := range sts {
+		switch s.State {
+		case StateApplied:
+			res.AlreadyApplied++
+		case StateHashCheckDisabled:
+			res.AlreadyApplied++
+			res.HashCheckSkipped = append(res.HashCheckSkipped, m.byID(s.ID))
+			m.opts.log.Warn().Int("id", s.ID).Str("file", s.File).
+				Msg("file changed since it was applied; hash check skipped (disable-hash-check)")
+		}
 	}
-	for _, mig := range p.pending {
+	for _, mig := range pending {
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
@@ -92,6 +111,53 @@ func (m *Migrator) Apply(ctx context.Context) (*ApplyResult, error) {
 	return res, nil
 }
 
+// TargetError reports an --to target that pgmig cannot honour.
+type TargetError struct {
+	Target  int
+	Applied int // highest applied id, when the target is below it
+	Highest int // highest migration file id
+}
+
+func (e *TargetError) Error() string {
+	if e.Applied > 0 {
+		return fmt.Sprintf("target %d is below migration %d, which is already applied: pgmig never goes down; fix a mistake with a new migration", e.Target, e.Applied)
+	}
+	return fmt.Sprintf("target %d: there is no migration with that id (the highest is %d)", e.Target, e.Highest)
+}
+
+func (m *Migrator) checkTarget(target int) error {
+	highest := 0
+	if n := len(m.migrations); n > 0 {
+		highest = m.migrations[n-1].ID
+	}
+	if target < 0 || target > highest {
+		return &TargetError{Target: target, Highest: highest}
+	}
+	return nil
+}
+
+// pendingUpTo returns the pending migrations up to target (0: all).
+func (m *Migrator) pendingUpTo(sts []MigrationStatus, target int) ([]Migration, error) {
+	var pending []Migration
+	maxApplied := 0
+	for _, s := range sts {
+		if s.State == StatePending {
+			if target == 0 || s.ID <= target {
+				pending = append(pending, m.byID(s.ID))
+			}
+		} else {
+			maxApplied = max(maxApplied, s.ID)
+		}
+	}
+	if target > 0 && target < maxApplied {
+		return nil, &TargetError{Target: target, Applied: maxApplied}
+	}
+	return pending, nil
+}
+
+// byID returns the migration file with that id (ids are 1..n).
+func (m *Migrator) byID(id int) Migration { return m.migrations[id-1] }
+
 // run applies one migration and records it.
 func (m *Migrator) run(ctx context.Context, conn *sql.Conn, t trackingTable, mig Migration) (time.Duration, error) {
 	content, err := fs.ReadFile(m.fsys, mig.File)
@@ -102,13 +168,11 @@ func (m *Migrator) run(ctx context.Context, conn *sql.Conn, t trackingTable, mig
 		return 0, fmt.Errorf("%s changed while pgmig was running; nothing of it was applied", mig.File)
 	}
 	body := strings.TrimPrefix(string(content), "\uFEFF")
-	record := pgsql.Render(pgsql.RecordMigration, "table", t.qualified, "id", strconv.Itoa(mig.ID),
-		"name", pq.QuoteLiteral(mig.Name), "hash", pq.QuoteLiteral(mig.Hash))
 	start := time.Now()
 	if mig.DisableTransaction {
-		err = m.runStatements(ctx, conn, mig, body, record)
+		err = m.runStatements(ctx, conn, t, mig, body)
 	} else {
-		err = runTransaction(ctx, conn, mig, body, record)
+		err = runTransaction(ctx, conn, mig, body, t.recordStatement(mig, pgsql.MigrationDuration))
 	}
 	if err != nil && ctx.Err() != nil {
 		err = fmt.Errorf("interrupted while running %s: %w (%w)", mig.File, ctx.Err(), err)
@@ -135,7 +199,8 @@ func runTransaction(ctx context.Context, conn *sql.Conn, mig Migration, body, re
 
 // runStatements runs a disable-transaction migration one statement at a
 // time, outside any transaction, then records it.
-func (m *Migrator) runStatements(ctx context.Context, conn *sql.Conn, mig Migration, body, record string) error {
+func (m *Migrator) runStatements(ctx context.Context, conn *sql.Conn, t trackingTable, mig Migration, body string) error {
+	start := time.Now()
 	stmts, err := sqlscan.Split(body)
 	if err != nil {
 		return fmt.Errorf("%s: %w", mig.File, err)
@@ -146,6 +211,7 @@ func (m *Migrator) runStatements(ctx context.Context, conn *sql.Conn, mig Migrat
 		}
 		m.opts.log.Debug().Str("file", mig.File).Int("statement", i+1).Int("line", s.Line).Msg("statement done")
 	}
+	record := t.recordStatement(mig, strconv.FormatInt(time.Since(start).Milliseconds(), 10))
 	if _, err := conn.ExecContext(ctx, record); err != nil {
 		return &MigrationError{Migration: mig, Err: err, Statement: len(stmts) + 1, Statements: len(stmts), Recording: true}
 	}

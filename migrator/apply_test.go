@@ -157,8 +157,14 @@ func TestDisableTransactionFailureHalfway(t *testing.T) {
 
 func TestNonTransactionalStatementInTransactionalFile(t *testing.T) {
 	db := migratortest.NewDatabase(t).DB
-	fsys := fstest.MapFS{"1_t.sql": file("CREATE TABLE t (id int);\nCREATE INDEX CONCURRENTLY t_id ON t (id);\n")}
-	_, err := apply(t, db, fsys)
+	// Known cases are refused before anything runs.
+	_, err := migrator.New(db, fstest.MapFS{"1_t.sql": file("CREATE TABLE t (id int);\nCREATE UNIQUE INDEX CONCURRENTLY t_id ON t (id);\n")})
+	var ferr *migrator.FileError
+	if !errors.As(err, &ferr) || !strings.Contains(err.Error(), "1_t.sql: line 2: CREATE INDEX CONCURRENTLY cannot run inside a transaction block") {
+		t.Fatalf("err = %v", err)
+	}
+	// Others fail on the server (SQLSTATE 25001) and get the same advice.
+	_, err = apply(t, db, fstest.MapFS{"1_t.sql": file("CREATE TABLE t (id int);\nCLUSTER;\n")})
 	var merr *migrator.MigrationError
 	if !errors.As(err, &merr) || merr.SQLState != "25001" || !strings.Contains(err.Error(), "add a line '-- pgmig disable-transaction'") {
 		t.Fatalf("err = %v", err)
@@ -310,13 +316,23 @@ INSERT INTO migrations (id, name, hash) VALUES (1, 'success', '9c94a89d2dcbfbf5a
 	if err := db2.QueryRow(layout).Scan(&got); err != nil {
 		t.Fatal(err)
 	}
-	want := "id integer NO , name character varying(100) NO , hash character varying(40) NO , executed_at timestamp without time zone YES CURRENT_TIMESTAMP"
+	// postgres-migrations' columns, then pgmig's nullable duration_ms, which
+	// postgres-migrations never names (it inserts id, name and hash).
+	want := "id integer NO , name character varying(100) NO , hash character varying(40) NO , executed_at timestamp without time zone YES CURRENT_TIMESTAMP, duration_ms integer YES "
 	if got != want {
 		t.Fatalf("layout\n got %s\nwant %s", got, want)
 	}
 	var constraints string
 	if err := db2.QueryRow(`SELECT string_agg(contype::text, '' ORDER BY contype) FROM pg_constraint WHERE conrelid = 'migrations'::regclass`).Scan(&constraints); err != nil || constraints != "pu" {
 		t.Fatalf("constraints %q (%v), want primary key and unique", constraints, err)
+	}
+	// A row written the way postgres-migrations writes it is read back by pgmig.
+	if _, err := db2.Exec(`INSERT INTO migrations (id, name, hash) VALUES (1, 'success', '9c94a89d2dcbfbf5a15831b1bbc69a48e58f3524')`); err != nil {
+		t.Fatal(err)
+	}
+	res = mustApply(t, db2, fstest.MapFS{"1_success.sql": file("CREATE TABLE success (\n  id integer\n);\n")})
+	if len(res.Applied) != 0 || res.AlreadyApplied != 1 {
+		t.Fatalf("row written by postgres-migrations not recognised: %+v", res)
 	}
 }
 

@@ -41,7 +41,6 @@ func (e *FileError) Error() string {
 type HashMismatch struct {
 	ID          int
 	File        string
-	AppliedName string // name stored in the tracking table
 	StoredHash  string
 	CurrentHash string
 	Reason      string // for example "differs only in line endings (CRLF/LF)"
@@ -73,9 +72,6 @@ func (e *IntegrityError) Error() string {
 	for _, c := range e.Changed {
 		fmt.Fprintf(&b, "\n  %s (id %d): changed since it was applied: %s; stored hash %s, file hash %s",
 			c.File, c.ID, c.Reason, c.StoredHash, c.CurrentHash)
-		if c.AppliedName != "" && !strings.Contains(c.File, c.AppliedName) {
-			fmt.Fprintf(&b, " (applied under the name %q)", c.AppliedName)
-		}
 	}
 	for _, m := range e.Missing {
 		fmt.Fprintf(&b, "\n  id %d (%s): applied", m.ID, m.Name)

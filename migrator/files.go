@@ -21,6 +21,8 @@ type Migration struct {
 	Size               int64  // content length in bytes
 	DisableTransaction bool   // file runs statement by statement, outside a transaction
 	DisableHashCheck   bool   // file may change after it was applied
+
+	warnings []string // advice found while checking the file
 }
 
 // loadMigrations reads every migration file at the top level of fsys,
@@ -113,6 +115,14 @@ func checkContent(m *Migration, content []byte) string {
 			if form, ok := sqlscan.TransactionControl(s); ok {
 				return fmt.Sprintf("line %d: %s: pgmig runs each migration in a transaction of its own and refuses transaction control in it; "+
 					"remove it, or add a line '-- pgmig disable-transaction' to run the file statement by statement", s.Line, form)
+			}
+			if what := notInTransaction(s); what != "" {
+				return fmt.Sprintf("line %d: %s cannot run inside a transaction block; "+
+					"add a line '-- pgmig disable-transaction' to run the file statement by statement, outside a transaction", s.Line, what)
+			}
+			if addsEnumValue(s) {
+				m.warnings = append(m.warnings, fmt.Sprintf("line %d: ALTER TYPE ... ADD VALUE in a transaction: the new value cannot be used "+
+					"in the same migration, and PostgreSQL before 12 refuses it; consider '-- pgmig disable-transaction' or a migration of its own", s.Line))
 			}
 		}
 	}

@@ -2,61 +2,103 @@ package migrator
 
 import (
 	"io/fs"
+	"time"
 
 	"github.com/pgmig/pgmig/hashcheck"
 )
 
-// plan is what comparing the files with the tracking table found.
-type plan struct {
-	pending          []Migration // not applied yet, in id order
-	applied          int         // applied migrations that still match their files
-	hashCheckSkipped []Migration // applied, carrying disable-hash-check, file changed
+// State is what pgmig knows about one migration.
+type State string
+
+// The states a migration can be in.
+const (
+	StateApplied           State = "applied"             // applied; the file still matches
+	StatePending           State = "pending"             // not applied yet
+	StateChanged           State = "changed"             // applied, file changed since
+	StateMissing           State = "missing"             // applied, file gone from the folder
+	StateHashCheckDisabled State = "hash-check-disabled" // applied, file changed, marked disable-hash-check
+)
+
+// MigrationStatus describes one migration: a file, a tracking table row,
+// or both.
+type MigrationStatus struct {
+	ID          int
+	Name        string
+	File        string // "" when the file is missing
+	State       State
+	AppliedAt   time.Time     // zero unless applied
+	Duration    time.Duration // how long it ran; 0 when not recorded
+	StoredHash  string        // hash in the tracking table, "" when pending
+	CurrentHash string        // hash of the file, "" when missing
+	Reason      string        // for changed files: what differs
+
+	DisableTransaction bool
+	DisableHashCheck   bool
 }
 
 // compare matches the tracking table's rows with the files by id and checks
-// every applied file against its stored hash. It returns an
-// *IntegrityError listing every changed or missing file.
-func compare(fsys fs.FS, migs []Migration, rows []appliedRow) (plan, error) {
+// every applied file against its stored hash. Row 0 (the table's own
+// creation) is not a migration and is left out.
+func compare(fsys fs.FS, migs []Migration, rows []appliedRow) []MigrationStatus {
 	byID := make(map[int]appliedRow, len(rows))
 	for _, r := range rows {
 		byID[r.ID] = r
 	}
-	var p plan
-	var ierr IntegrityError
+	out := make([]MigrationStatus, 0, len(migs))
 	seen := make(map[int]bool, len(migs))
 	for _, m := range migs {
 		seen[m.ID] = true
-		r, ok := byID[m.ID]
-		if !ok {
-			p.pending = append(p.pending, m)
-			continue
+		s := MigrationStatus{
+			ID: m.ID, Name: m.Name, File: m.File, CurrentHash: m.Hash, State: StatePending,
+			DisableTransaction: m.DisableTransaction, DisableHashCheck: m.DisableHashCheck,
 		}
-		switch {
-		case hashEqual(r.Hash, m.Hash):
-			p.applied++
-		case m.DisableHashCheck:
-			p.applied++
-			p.hashCheckSkipped = append(p.hashCheckSkipped, m)
-		default:
-			reason := hashcheck.Changed.String()
-			if content, err := fs.ReadFile(fsys, m.File); err == nil {
-				reason = hashcheck.Check(m.File, content, r.Hash).String()
+		if r, ok := byID[m.ID]; ok {
+			s.AppliedAt, s.Duration, s.StoredHash = r.ExecutedAt, r.Duration, r.Hash
+			switch {
+			case hashEqual(r.Hash, m.Hash):
+				s.State = StateApplied
+			case m.DisableHashCheck:
+				s.State = StateHashCheckDisabled
+			default:
+				s.State = StateChanged
+				s.Reason = hashcheck.Changed.String()
+				if content, err := fs.ReadFile(fsys, m.File); err == nil {
+					s.Reason = hashcheck.Check(m.File, content, r.Hash).String()
+				}
+				if r.Name != m.Name {
+					s.Reason += "; applied under the name " + r.Name
+				}
 			}
-			ierr.Changed = append(ierr.Changed, HashMismatch{
-				ID: m.ID, File: m.File, AppliedName: r.Name,
-				StoredHash: r.Hash, CurrentHash: m.Hash, Reason: reason,
-			})
 		}
+		out = append(out, s)
 	}
 	for _, r := range rows {
 		if r.ID > 0 && !seen[r.ID] {
-			ierr.Missing = append(ierr.Missing, MissingFile{ID: r.ID, Name: r.Name, StoredHash: r.Hash, AppliedAt: r.ExecutedAt})
+			out = append(out, MigrationStatus{
+				ID: r.ID, Name: r.Name, State: StateMissing,
+				AppliedAt: r.ExecutedAt, Duration: r.Duration, StoredHash: r.Hash,
+			})
 		}
 	}
-	if len(ierr.Changed) > 0 || len(ierr.Missing) > 0 {
-		return p, &ierr
+	return out
+}
+
+// integrityError returns an *IntegrityError for every changed or missing
+// migration, or nil.
+func integrityError(sts []MigrationStatus) error {
+	var e IntegrityError
+	for _, s := range sts {
+		switch s.State {
+		case StateChanged:
+			e.Changed = append(e.Changed, HashMismatch{ID: s.ID, File: s.File, StoredHash: s.StoredHash, CurrentHash: s.CurrentHash, Reason: s.Reason})
+		case StateMissing:
+			e.Missing = append(e.Missing, MissingFile{ID: s.ID, Name: s.Name, StoredHash: s.StoredHash, AppliedAt: s.AppliedAt})
+		}
 	}
-	return p, nil
+	if len(e.Changed) == 0 && len(e.Missing) == 0 {
+		return nil
+	}
+	return &e
 }
 
 func hashEqual(stored, current string) bool {

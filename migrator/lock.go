@@ -106,19 +106,25 @@ func discard(conn *sql.Conn) {
 // lockHolders lists the sessions that hold the migration lock. Errors are
 // ignored: this only feeds messages.
 func (m *Migrator) lockHolders(ctx context.Context, conn *sql.Conn) []LockHolder {
+	holders, _ := m.lockHoldersErr(ctx, conn)
+	return holders
+}
+
+func (m *Migrator) lockHoldersErr(ctx context.Context, conn *sql.Conn) ([]LockHolder, error) {
 	rows, err := conn.QueryContext(ctx, pgsql.Render(pgsql.LockHolders, "key", lockKeyLiteral))
 	if err != nil {
-		return nil
+		return nil, err
 	}
 	defer rows.Close()
 	var holders []LockHolder
 	for rows.Next() {
 		var h LockHolder
 		var secs float64
-		if rows.Scan(&h.PID, &h.ApplicationName, &secs, &h.Client) == nil {
-			h.ConnectedFor = time.Duration(secs * float64(time.Second))
-			holders = append(holders, h)
+		if err := rows.Scan(&h.PID, &h.ApplicationName, &secs, &h.Client); err != nil {
+			return holders, err
 		}
+		h.ConnectedFor = time.Duration(secs * float64(time.Second))
+		holders = append(holders, h)
 	}
-	return holders
+	return holders, rows.Err()
 }

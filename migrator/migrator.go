@@ -54,6 +54,11 @@ func New(db *sql.DB, fsys fs.FS, opts ...Option) (*Migrator, error) {
 	if err != nil {
 		return nil, err
 	}
+	for _, m := range migs {
+		for _, w := range m.warnings {
+			o.log.Warn().Str("file", m.File).Msg(w)
+		}
+	}
 	return &Migrator{db: db, fsys: fsys, migrations: migs, opts: o}, nil
 }
 
@@ -198,4 +203,29 @@ func splitQualifiedName(s string) (schema, table string, err error) {
 	default:
 		return "", "", errors.New("expected [schema.]table")
 	}
+}
+
+// ValidateResult is what [Validate] found in a folder of migration files.
+type ValidateResult struct {
+	Migrations []Migration   // in id order
+	Warnings   []FileProblem // advice that does not stop a run
+}
+
+// Validate checks the migration files of fsys alone, with no database:
+// names, numbering, UTF-8, headers, and statements that cannot run where the
+// file puts them (transaction control, or CREATE INDEX CONCURRENTLY and the
+// like in a transactional file). It returns a *FileError listing every
+// problem; warnings come with the result.
+func Validate(fsys fs.FS) (*ValidateResult, error) {
+	migs, err := loadMigrations(fsys)
+	if err != nil {
+		return nil, err
+	}
+	res := &ValidateResult{Migrations: migs}
+	for _, m := range migs {
+		for _, w := range m.warnings {
+			res.Warnings = append(res.Warnings, FileProblem{File: m.File, Problem: w})
+		}
+	}
+	return res, nil
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -26,12 +27,14 @@ type appliedRow struct {
 	Name       string
 	Hash       string
 	ExecutedAt time.Time
+	Duration   time.Duration // 0 when not recorded
 }
 
 // trackingTable is the resolved tracking table.
 type trackingTable struct {
-	qualified string // schema-qualified, quoted: safe to splice into SQL
-	display   string
+	qualified   string // schema-qualified, quoted: safe to splice into SQL
+	display     string
+	hasDuration bool // has pgmig's optional duration_ms column
 }
 
 // requiredColumns are the columns pgmig reads and writes, with the types
@@ -80,6 +83,9 @@ func (m *Migrator) resolveTable(ctx context.Context, q queryer) (t trackingTable
 		qualified: pq.QuoteIdentifier(schema) + "." + pq.QuoteIdentifier(m.opts.table),
 		display:   schema + "." + m.opts.table,
 	}
+	if typ, ok := cols["duration_ms"]; ok && (typ == "integer" || typ == "bigint") {
+		t.hasDuration = true
+	}
 	if kind != "r" && kind != "p" {
 		return t, true, &TableError{Table: t.display, Problem: "exists but is not a table"}
 	}
@@ -127,7 +133,11 @@ func (m *Migrator) ensureTable(ctx context.Context, conn *sql.Conn) (trackingTab
 
 // readApplied reads the tracking table's rows in id order.
 func readApplied(ctx context.Context, q queryer, t trackingTable) ([]appliedRow, error) {
-	rows, err := q.QueryContext(ctx, pgsql.Render(pgsql.AppliedRows, "table", t.qualified))
+	duration := "NULL::integer"
+	if t.hasDuration {
+		duration = "duration_ms"
+	}
+	rows, err := q.QueryContext(ctx, pgsql.Render(pgsql.AppliedRows, "table", t.qualified, "duration", duration))
 	if err != nil {
 		return nil, fmt.Errorf("reading tracking table %s: %w", t.display, err)
 	}
@@ -136,10 +146,12 @@ func readApplied(ctx context.Context, q queryer, t trackingTable) ([]appliedRow,
 	for rows.Next() {
 		var r appliedRow
 		var at sql.NullTime
-		if err := rows.Scan(&r.ID, &r.Name, &r.Hash, &at); err != nil {
+		var ms sql.NullInt64
+		if err := rows.Scan(&r.ID, &r.Name, &r.Hash, &at, &ms); err != nil {
 			return nil, fmt.Errorf("reading tracking table %s: %w", t.display, err)
 		}
 		r.ExecutedAt = at.Time
+		r.Duration = time.Duration(ms.Int64) * time.Millisecond
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
@@ -160,4 +172,17 @@ func rollback(ctx context.Context, conn *sql.Conn) {
 	if _, err := conn.ExecContext(ctx, pgsql.Rollback); err != nil {
 		discard(conn)
 	}
+}
+
+// recordStatement returns the INSERT of a migration's bookkeeping row.
+// durationSQL is an SQL expression for duration_ms, used when the table has
+// that column.
+func (t trackingTable) recordStatement(mig Migration, durationSQL string) string {
+	col, val := "", ""
+	if t.hasDuration {
+		col, val = ", duration_ms", ", "+durationSQL
+	}
+	return pgsql.Render(pgsql.RecordMigration, "table", t.qualified, "id", strconv.Itoa(mig.ID),
+		"name", pq.QuoteLiteral(mig.Name), "hash", pq.QuoteLiteral(mig.Hash),
+		"duration_col", col, "duration_val", val)
 }

@@ -1,12 +1,15 @@
 -- The tracking table of postgres-migrations 5.x ("migration 0"), column for
 -- column, and its row 0 with the hash postgres-migrations checks, so that
--- either tool continues a database the other one started.
+-- either tool continues a database the other one started. duration_ms is
+-- pgmig's addition: nullable, and unknown to postgres-migrations, which names
+-- its columns when it inserts.
 BEGIN;
 CREATE TABLE {table} (
   id integer PRIMARY KEY,
   name varchar(100) UNIQUE NOT NULL,
   hash varchar(40) NOT NULL,
-  executed_at timestamp DEFAULT current_timestamp
+  executed_at timestamp DEFAULT current_timestamp,
+  duration_ms integer
 );
 INSERT INTO {table} (id, name, hash)
 VALUES (0, 'create-migrations-table', 'e18db593bcde2aca2a408c4d1100f6abba2195df');

@@ -38,11 +38,16 @@ var (
 	// CreateTable creates the tracking table and its row 0, as
 	// postgres-migrations does. Placeholder: {table}.
 	CreateTable = load("create_table.sql")
-	// AppliedRows reads the rows of the tracking table. Placeholder: {table}.
+	// AppliedRows reads the rows of the tracking table. Placeholders:
+	// {table}, {duration}.
 	AppliedRows = load("applied_rows.sql")
 	// RecordMigration inserts the bookkeeping row of one migration.
-	// Placeholders: {table}, {id}, {name}, {hash}.
+	// Placeholders: {table}, {id}, {name}, {hash}, {duration_col},
+	// {duration_val}.
 	RecordMigration = load("record_migration.sql")
+	// MigrationDuration is an expression: milliseconds since the current
+	// transaction began.
+	MigrationDuration = load("migration_duration.sql")
 	// DatabaseExists tells whether a database exists. Placeholder: {name}.
 	DatabaseExists = load("database_exists.sql")
 	// CreateDatabase creates a database. Placeholders: {name}, {options}.
@@ -53,7 +58,8 @@ var (
 	ServerVersion = load("server_version.sql")
 )
 
-// Render replaces each {key} in stmt with its value. Values must already be
+// Render replaces each {key} in stmt with its value. Placeholders never
+// appear in comments, so a value may span lines. Values must already be
 // quoted (identifiers with pq.QuoteIdentifier, literals with pq.QuoteLiteral).
 func Render(stmt string, kv ...string) string {
 	if len(kv)%2 != 0 {

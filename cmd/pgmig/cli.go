@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -34,6 +35,7 @@ type Globals struct {
 	URL       string `help:"Connection URL or key=value string (default: $PGMIG_DATABASE_URL, $DATABASE_URL, then PG* variables)." placeholder:"URL"`
 	LogFormat string `help:"Log format on stderr: auto (console on a terminal, JSON otherwise), console or json." enum:"auto,console,json" default:"auto"`
 	LogLevel  string `help:"Log level: debug, info, warn or error." enum:"debug,info,warn,error" default:"info"`
+	Verbose   bool   `short:"v" help:"More detail: debug logs (each statement of disable-transaction files) and hashes in tables."`
 }
 
 // CLI is pgmig's command line.
@@ -41,6 +43,11 @@ type CLI struct {
 	Globals
 
 	Apply    applyCmd         `cmd:"" help:"Apply pending migrations from a folder."`
+	Status   statusCmd        `cmd:"" help:"Show the state of every migration (read-only)."`
+	Verify   verifyCmd        `cmd:"" help:"Fail unless the database is fully migrated and intact (read-only)."`
+	Validate validateCmd      `cmd:"" help:"Check the migration files alone, without a database."`
+	Plan     planCmd          `cmd:"" help:"Show what apply would run, changing nothing."`
+	New      newCmd           `cmd:"" help:"Create the next migration file."`
 	Createdb createdbCmd      `cmd:"" help:"Create the database if it does not exist."`
 	Version  versionCmd       `cmd:"" help:"Print pgmig's version."`
 	V        kong.VersionFlag `name:"version" help:"Print pgmig's version and exit."`
@@ -54,9 +61,61 @@ type app struct {
 	globals        *Globals
 }
 
+// folderFlags are the flags of every command that reads a migrations folder
+// and a database.
+type folderFlags struct {
+	Dir   string `arg:"" help:"Folder holding the migration files (top level only)." type:"path"`
+	Table string `help:"Tracking table as [schema.]name." default:"migrations"`
+	JSON  bool   `name:"json" help:"Print the result as one JSON document on stdout."`
+}
+
+// open checks the folder, resolves the connection and builds a Migrator.
+// The caller closes the returned *sql.DB.
+func (f *folderFlags) open(a *app, opts ...migrator.Option) (*migrator.Migrator, *connection, *sql.DB, error) {
+	if err := checkFolder(f.Dir); err != nil {
+		return nil, nil, nil, err
+	}
+	conn, err := resolveConnection(a.globals.URL, a.red)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	db, err := conn.open("")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	opts = append(opts, migrator.WithLogger(a.log), migrator.WithTable(f.Table))
+	m, err := migrator.New(db, os.DirFS(f.Dir), opts...)
+	if err != nil {
+		db.Close()
+		return nil, nil, nil, err
+	}
+	return m, conn, db, nil
+}
+
+func checkFolder(dir string) error {
+	info, err := os.Stat(dir)
+	switch {
+	case err != nil:
+		return &folderError{msg: fmt.Sprintf("migrations folder %s: %v", dir, unwrapPath(err))}
+	case !info.IsDir():
+		return &folderError{msg: fmt.Sprintf("migrations folder %s is a file, not a folder", dir)}
+	}
+	return nil
+}
+
+// explain adds connection advice to connection errors.
+func explain(conn *connection, err error) error {
+	var ce *migrator.ConnectError
+	if conn != nil && errors.As(err, &ce) {
+		return conn.explainConnectError(ce.Err, "")
+	}
+	return err
+}
+
 type applyCmd struct {
-	Dir      string        `arg:"" help:"Folder holding the migration files (top level only)." type:"path"`
-	Table    string        `help:"Tracking table as [schema.]name." default:"migrations"`
+	folderFlags
+	To       int           `help:"Apply pending migrations up to and including this id, no further." placeholder:"ID"`
+	DryRun   bool          `name:"dry-run" help:"Check everything and show what would run, changing nothing (as 'pgmig plan')."`
 	LockWait time.Duration `help:"Give up after waiting this long for another run's lock (e.g. 30s, 5m; default: wait until interrupted)." placeholder:"DURATION"`
 	CreateDB bool          `name:"create-db" help:"Create the database first if it does not exist (as 'pgmig createdb')."`
 	createdbOptions
@@ -76,51 +135,62 @@ VACUUM); '-- pgmig disable-hash-check' lets a file change after it ran.
 Examples:
   pgmig apply ./migrations
   pgmig apply --lock-wait 2m --url postgres://deploy@db/app ./migrations
+  pgmig apply --to 12 ./migrations          # stop after migration 12
+  pgmig apply --dry-run ./migrations        # show what would run
   pgmig apply --create-db --table ops.schema_migrations ./migrations`
 }
 
 func (c *applyCmd) Run(ctx context.Context, a *app) error {
-	info, err := os.Stat(c.Dir)
-	switch {
-	case err != nil:
-		return &folderError{msg: fmt.Sprintf("migrations folder %s: %v", c.Dir, unwrapPath(err))}
-	case !info.IsDir():
-		return &folderError{msg: fmt.Sprintf("migrations folder %s is a file, not a folder", c.Dir)}
+	if c.DryRun {
+		p := planCmd{folderFlags: c.folderFlags, To: c.To}
+		return p.Run(ctx, a)
 	}
-	conn, err := resolveConnection(a.globals.URL, a.red)
-	if err != nil {
-		return err
+	if c.To < 0 {
+		return &usageError{msg: "--to must be a migration id (1 or more)"}
+	}
+	if err := checkFolder(c.Dir); err != nil {
+		return c.report(a, &migrator.ApplyResult{}, err)
 	}
 	if c.CreateDB {
-		if err := c.createdbOptions.create(ctx, a, conn, ""); err != nil {
+		conn, err := resolveConnection(a.globals.URL, a.red)
+		if err != nil {
 			return err
 		}
+		if err := c.createdbOptions.create(ctx, a, conn, ""); err != nil {
+			return c.report(a, &migrator.ApplyResult{}, err)
+		}
 	}
-	db, err := conn.open("")
+	m, conn, db, err := c.open(a, migrator.WithLockWait(c.LockWait))
 	if err != nil {
-		return err
+		return c.report(a, &migrator.ApplyResult{}, err)
 	}
 	defer db.Close()
-	opts := []migrator.Option{migrator.WithLogger(a.log), migrator.WithLockWait(c.LockWait)}
-	if c.Table != "" {
-		opts = append(opts, migrator.WithTable(c.Table))
-	}
-	m, err := migrator.New(db, os.DirFS(c.Dir), opts...)
-	if err != nil {
-		return err
-	}
 	a.log.Info().Str("database", conn.describe("")).Str("dir", c.Dir).Int("files", len(m.Migrations())).Msg("applying migrations")
-	res, err := m.Apply(ctx)
-	var ce *migrator.ConnectError
-	if errors.As(err, &ce) {
-		err = conn.explainConnectError(ce.Err, "")
-	}
+	res, err := m.ApplyTo(ctx, c.To)
+	err = explain(conn, err)
 	ev := a.log.Info()
 	if err != nil {
 		ev = a.log.Error()
 	}
 	ev.Int("applied", len(res.Applied)).Int("already_applied", res.AlreadyApplied).
 		Dur("duration", res.Duration).Msg(summary(res, err))
+	return c.report(a, res, err)
+}
+
+// report prints the result of apply on stdout.
+func (c *applyCmd) report(a *app, res *migrator.ApplyResult, err error) error {
+	if c.JSON {
+		r := &jsonReport{Command: "apply", Target: c.To, Applied: []jsonMigration{}, AlreadyApplied: ptr(res.AlreadyApplied),
+			HashCheckSkipped: fromMigrations(res.HashCheckSkipped), DurationMS: ms(res.Duration)}
+		for _, m := range res.Applied {
+			j := fromMigration(m.Migration)
+			j.DurationMS = ms(m.Duration)
+			r.Applied = append(r.Applied, j)
+		}
+		writeJSON(a.stdout, r, err, a.red.redact)
+		return err
+	}
+	printApplied(a.stdout, res, err)
 	return err
 }
 

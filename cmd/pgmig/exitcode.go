@@ -19,6 +19,7 @@ const (
 	exitSQL          = 5   // a migration or pgmig's own SQL failed
 	exitLockTimeout  = 6   // --lock-wait ran out
 	exitConnect      = 7   // cannot connect to the database
+	exitPending      = 8   // verify: migrations are pending
 	exitInterrupted  = 130 // SIGINT or SIGTERM
 )
 
@@ -31,6 +32,7 @@ const exitCodeHelp = `Exit codes:
   5    SQL failure: a migration (or pgmig's own SQL) failed
   6    --lock-wait ran out while another run held the migration lock
   7    cannot connect to the database
+  8    verify: pending migrations (database not fully migrated)
   130  interrupted by SIGINT or SIGTERM (current migration rolled back)`
 
 // usageError is a command-line mistake found after parsing.
@@ -53,6 +55,8 @@ func exitCode(err error) int {
 		integrity *migrator.IntegrityError
 		mig       *migrator.MigrationError
 		connect   *migrator.ConnectError
+		target    *migrator.TargetError
+		pending   *migrator.PendingError
 		pqErr     *pq.Error
 	)
 	switch {
@@ -60,12 +64,14 @@ func exitCode(err error) int {
 		return exitOK
 	case errors.Is(err, context.Canceled):
 		return exitInterrupted
-	case errors.As(err, &usage):
+	case errors.As(err, &usage), errors.As(err, &target):
 		return exitUsage
 	case errors.As(err, &folder), errors.As(err, &files):
 		return exitInvalidFiles
 	case errors.As(err, &integrity):
 		return exitIntegrity
+	case errors.As(err, &pending):
+		return exitPending
 	case errors.Is(err, migrator.ErrLockTimeout):
 		return exitLockTimeout
 	case errors.As(err, &connect):

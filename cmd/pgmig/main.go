@@ -51,7 +51,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := interruptContext(stderr)
 	defer stop()
 	app := &app{stdout: stdout, stderr: stderr, red: red, globals: &cli.Globals}
-	app.log = newLogger(stderr, cli.LogFormat, cli.LogLevel)
+	level := cli.LogLevel
+	if cli.Verbose {
+		level = "debug"
+	}
+	app.log = newLogger(stderr, cli.LogFormat, level)
 	kctx.BindTo(ctx, (*context.Context)(nil))
 	err = kctx.Run(app)
 	code := exitCode(err)

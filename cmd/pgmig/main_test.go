@@ -49,8 +49,8 @@ func TestApplyExampleAndLogs(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
-	if stdout != "" {
-		t.Errorf("apply wrote to stdout: %q", stdout)
+	if !strings.Contains(stdout, "applied  0003_index-orders-online.sql") || !strings.Contains(stdout, "4 applied in ") {
+		t.Errorf("stdout = %q", stdout)
 	}
 	var applied []map[string]any
 	var summary map[string]any

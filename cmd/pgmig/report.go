@@ -1,0 +1,181 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"time"
+
+	"github.com/pgmig/pgmig/migrator"
+)
+
+// The JSON documents pgmig prints on stdout with --json. Their shape is
+// documented in the README; change both together and keep it additive.
+
+type jsonMigration struct {
+	ID                 int      `json:"id"`
+	Name               string   `json:"name"`
+	File               string   `json:"file,omitempty"`
+	State              string   `json:"state,omitempty"`
+	AppliedAt          *string  `json:"applied_at,omitempty"`
+	DurationMS         *float64 `json:"duration_ms,omitempty"`
+	StoredHash         string   `json:"stored_hash,omitempty"`
+	CurrentHash        string   `json:"current_hash,omitempty"`
+	Reason             string   `json:"reason,omitempty"`
+	DisableTransaction bool     `json:"disable_transaction"`
+	DisableHashCheck   bool     `json:"disable_hash_check"`
+}
+
+type jsonProblem struct {
+	Kind    string `json:"kind"`
+	File    string `json:"file,omitempty"`
+	ID      int    `json:"id,omitempty"`
+	Message string `json:"message"`
+}
+
+type jsonError struct {
+	Kind     string        `json:"kind"`
+	ExitCode int           `json:"exit_code"`
+	Message  string        `json:"message"`
+	Problems []jsonProblem `json:"problems,omitempty"`
+	// SQL failures
+	File      string `json:"file,omitempty"`
+	ID        int    `json:"id,omitempty"`
+	SQLState  string `json:"sqlstate,omitempty"`
+	Detail    string `json:"detail,omitempty"`
+	Hint      string `json:"hint,omitempty"`
+	Line      int    `json:"line,omitempty"`
+	Column    int    `json:"column,omitempty"`
+	Statement int    `json:"statement,omitempty"`
+}
+
+type jsonLockHolder struct {
+	PID              int     `json:"pid"`
+	ApplicationName  string  `json:"application_name"`
+	Client           string  `json:"client"`
+	ConnectedSeconds float64 `json:"connected_seconds"`
+}
+
+// jsonReport is the one document a command prints with --json.
+type jsonReport struct {
+	Command          string           `json:"command"`
+	OK               bool             `json:"ok"`
+	Table            string           `json:"table,omitempty"`
+	TableExists      *bool            `json:"table_exists,omitempty"`
+	CreateTable      *bool            `json:"create_table,omitempty"`
+	Target           int              `json:"target,omitempty"`
+	Migrations       []jsonMigration  `json:"migrations,omitempty"`
+	Applied          []jsonMigration  `json:"applied,omitempty"`
+	Pending          []jsonMigration  `json:"pending,omitempty"`
+	AlreadyApplied   *int             `json:"already_applied,omitempty"`
+	HashCheckSkipped []jsonMigration  `json:"hash_check_skipped,omitempty"`
+	Counts           map[string]int   `json:"counts,omitempty"`
+	Warnings         []jsonProblem    `json:"warnings,omitempty"`
+	LockHolders      []jsonLockHolder `json:"lock_holders,omitempty"`
+	DurationMS       *float64         `json:"duration_ms,omitempty"`
+	Error            *jsonError       `json:"error,omitempty"`
+}
+
+func ms(d time.Duration) *float64 {
+	v := float64(d.Microseconds()) / 1000
+	return &v
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func fromMigration(m migrator.Migration) jsonMigration {
+	return jsonMigration{ID: m.ID, Name: m.Name, File: m.File, DisableTransaction: m.DisableTransaction, DisableHashCheck: m.DisableHashCheck}
+}
+
+func fromMigrations(ms []migrator.Migration) []jsonMigration {
+	out := []jsonMigration{}
+	for _, m := range ms {
+		out = append(out, fromMigration(m))
+	}
+	return out
+}
+
+func fromStatus(s migrator.MigrationStatus) jsonMigration {
+	j := jsonMigration{
+		ID: s.ID, Name: s.Name, File: s.File, State: string(s.State),
+		StoredHash: s.StoredHash, CurrentHash: s.CurrentHash, Reason: s.Reason,
+		DisableTransaction: s.DisableTransaction, DisableHashCheck: s.DisableHashCheck,
+	}
+	if !s.AppliedAt.IsZero() {
+		j.AppliedAt = ptr(s.AppliedAt.Format("2006-01-02T15:04:05.000000"))
+	}
+	if s.Duration > 0 {
+		j.DurationMS = ms(s.Duration)
+	}
+	return j
+}
+
+// errorKind names the error as the exit code does.
+func errorKind(err error) string {
+	switch exitCode(err) {
+	case exitUsage:
+		return "usage"
+	case exitInvalidFiles:
+		return "invalid-files"
+	case exitIntegrity:
+		return "integrity"
+	case exitSQL:
+		return "sql"
+	case exitLockTimeout:
+		return "lock-timeout"
+	case exitConnect:
+		return "connect"
+	case exitPending:
+		return "pending"
+	case exitInterrupted:
+		return "interrupted"
+	default:
+		return "other"
+	}
+}
+
+func toJSONError(err error, redact func(string) string) *jsonError {
+	if err == nil {
+		return nil
+	}
+	j := &jsonError{Kind: errorKind(err), ExitCode: exitCode(err), Message: redact(err.Error())}
+	var (
+		ferr *migrator.FileError
+		ierr *migrator.IntegrityError
+		merr *migrator.MigrationError
+		perr *migrator.PendingError
+	)
+	switch {
+	case errors.As(err, &ferr):
+		for _, p := range ferr.Problems {
+			j.Problems = append(j.Problems, jsonProblem{Kind: "invalid-file", File: p.File, Message: p.Problem})
+		}
+	case errors.As(err, &ierr):
+		for _, c := range ierr.Changed {
+			j.Problems = append(j.Problems, jsonProblem{Kind: "changed", File: c.File, ID: c.ID,
+				Message: c.Reason + "; stored hash " + c.StoredHash + ", file hash " + c.CurrentHash})
+		}
+		for _, m := range ierr.Missing {
+			j.Problems = append(j.Problems, jsonProblem{Kind: "missing", ID: m.ID, Message: "applied as " + m.Name + " but its file is missing"})
+		}
+	case errors.As(err, &perr):
+		for _, p := range perr.Pending {
+			j.Problems = append(j.Problems, jsonProblem{Kind: "pending", File: p.File, ID: p.ID, Message: "not applied"})
+		}
+	case errors.As(err, &merr):
+		j.File, j.ID, j.SQLState, j.Detail, j.Hint = merr.Migration.File, merr.Migration.ID, merr.SQLState, merr.Detail, merr.Hint
+		j.Line, j.Column, j.Statement = merr.Line, merr.Column, merr.Statement
+	case errors.Is(err, context.Canceled):
+	}
+	return j
+}
+
+// writeJSON prints the report, completing ok and error from err.
+func writeJSON(w io.Writer, r *jsonReport, err error, redact func(string) string) {
+	r.OK = err == nil
+	r.Error = toJSONError(err, redact)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(r)
+}
