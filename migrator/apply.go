@@ -96,14 +96,25 @@ func (m *Migrator) ApplyTo(ctx context.Context, target int) (*ApplyResult, error
 				Msg("file changed since it was applied; hash check skipped (disable-hash-check)")
 		}
 	}
-	for _, mig := range pending {
+	asyncCommits := false
+	for i, mig := range pending {
 		if err := ctx.Err(); err != nil {
+			if asyncCommits {
+				flush(ctx, conn)
+			}
 			return res, err
 		}
-		d, err := m.run(ctx, conn, table, mig)
+		// Every commit but the last skips the WAL flush; the last one
+		// flushes them all (unless each migration must flush).
+		async := !m.opts.syncEach && i < len(pending)-1 && !mig.DisableTransaction
+		d, err := m.run(ctx, conn, table, mig, async)
 		if err != nil {
+			if asyncCommits {
+				flush(ctx, conn)
+			}
 			return res, err
 		}
+		asyncCommits = async
 		res.Applied = append(res.Applied, MigrationResult{Migration: mig, Duration: d})
 		m.opts.log.Info().Int("id", mig.ID).Str("name", mig.Name).Str("file", mig.File).
 			Dur("duration", d).Msg("applied migration")
@@ -159,7 +170,7 @@ func (m *Migrator) pendingUpTo(sts []MigrationStatus, target int) ([]Migration, 
 func (m *Migrator) byID(id int) Migration { return m.migrations[id-1] }
 
 // run applies one migration and records it.
-func (m *Migrator) run(ctx context.Context, conn *sql.Conn, t trackingTable, mig Migration) (time.Duration, error) {
+func (m *Migrator) run(ctx context.Context, conn *sql.Conn, t trackingTable, mig Migration, async bool) (time.Duration, error) {
 	content, err := fs.ReadFile(m.fsys, mig.File)
 	if err != nil {
 		return 0, fmt.Errorf("reading %s: %w", mig.File, err)
@@ -172,7 +183,7 @@ func (m *Migrator) run(ctx context.Context, conn *sql.Conn, t trackingTable, mig
 	if mig.DisableTransaction {
 		err = m.runStatements(ctx, conn, t, mig, body)
 	} else {
-		err = runTransaction(ctx, conn, mig, body, t.recordStatement(mig, pgsql.MigrationDuration))
+		err = runTransaction(ctx, conn, mig, body, t.recordStatement(mig, pgsql.MigrationDuration), async)
 	}
 	if err != nil && ctx.Err() != nil {
 		err = fmt.Errorf("interrupted while running %s: %w (%w)", mig.File, ctx.Err(), err)
@@ -180,21 +191,34 @@ func (m *Migrator) run(ctx context.Context, conn *sql.Conn, t trackingTable, mig
 	return time.Since(start), err
 }
 
-// txPrefix opens the transaction of a migration; its length matters for
-// mapping error positions back into the file.
-const txPrefix = "BEGIN;\n"
-
 // runTransaction sends the migration, its bookkeeping row and the commit as
 // one simple-protocol query string: one network round trip. PostgreSQL stops
 // at the first error and skips the rest of the string, so the row is never
-// recorded without the migration's effects.
-func runTransaction(ctx context.Context, conn *sql.Conn, mig Migration, body, record string) error {
-	query := txPrefix + body + "\n;\n" + record + ";\nCOMMIT;"
+// recorded without the migration's effects. With async the commit does not
+// wait for the WAL flush (see sql/begin_migration_async.sql).
+func runTransaction(ctx context.Context, conn *sql.Conn, mig Migration, body, record string, async bool) error {
+	begin := pgsql.BeginMigration
+	if async {
+		begin = pgsql.BeginMigrationAsync
+	}
+	prefix := begin + "\n"
+	query := prefix + body + "\n;\n" + record + ";\n" + pgsql.Commit
 	if _, err := conn.ExecContext(ctx, query); err != nil {
 		rollback(ctx, conn)
-		return newMigrationError(mig, body, query, -len(txPrefix), 0, 0, err)
+		return newMigrationError(mig, body, query, -len(prefix), 0, 0, err)
 	}
 	return nil
+}
+
+// flush waits until every commit of this session is durable. Errors are
+// ignored: it runs on failure paths, where the connection may be gone (and
+// the server then flushes on its own within wal_writer_delay).
+func flush(ctx context.Context, conn *sql.Conn) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if _, err := conn.ExecContext(ctx, pgsql.FlushBarrier); err != nil {
+		rollback(ctx, conn)
+	}
 }
 
 // runStatements runs a disable-transaction migration one statement at a

@@ -73,6 +73,7 @@ type options struct {
 	lockWait      time.Duration // 0: wait until cancelled
 	lockPoll      time.Duration // longest pause between two lock attempts
 	lockReport    time.Duration // interval between "still waiting" log events
+	syncEach      bool          // flush the WAL at every migration's commit
 }
 
 func defaultOptions() options {
@@ -117,6 +118,15 @@ func WithLockWait(d time.Duration) Option {
 		o.lockWait = d
 		return nil
 	}
+}
+
+// WithSyncCommitEach makes every migration's commit wait for the WAL flush.
+// By default only the last commit of a run waits, which flushes the earlier
+// ones too: everything is durable when Apply returns, and a crash during the
+// run leaves a consistent prefix of migrations, but the run does not pay one
+// flush per migration.
+func WithSyncCommitEach(on bool) Option {
+	return func(o *options) error { o.syncEach = on; return nil }
 }
 
 // WithLockPollInterval sets the longest pause between two attempts to take

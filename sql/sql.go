@@ -52,6 +52,15 @@ var (
 	DatabaseExists = load("database_exists.sql")
 	// CreateDatabase creates a database. Placeholders: {name}, {options}.
 	CreateDatabase = load("create_database.sql")
+	// BeginMigration opens a migration's transaction.
+	BeginMigration = load("begin_migration.sql")
+	// BeginMigrationAsync opens a migration's transaction that commits
+	// without waiting for the WAL flush.
+	BeginMigrationAsync = load("begin_migration_async.sql")
+	// Commit ends a migration's transaction.
+	Commit = load("commit.sql")
+	// FlushBarrier waits until every earlier commit is flushed.
+	FlushBarrier = load("flush_barrier.sql")
 	// Rollback ends a failed transaction.
 	Rollback = load("rollback.sql")
 	// ServerVersion returns server_version_num.

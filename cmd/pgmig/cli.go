@@ -118,6 +118,7 @@ type applyCmd struct {
 	DryRun   bool          `name:"dry-run" help:"Check everything and show what would run, changing nothing (as 'pgmig plan')."`
 	LockWait time.Duration `help:"Give up after waiting this long for another run's lock (e.g. 30s, 5m; default: wait until interrupted)." placeholder:"DURATION"`
 	CreateDB bool          `name:"create-db" help:"Create the database first if it does not exist (as 'pgmig createdb')."`
+	SyncEach bool          `name:"sync-commit-each" help:"Wait for the WAL flush at every migration's commit (default: only the last commit of a run waits, which makes all of them durable)."`
 	createdbOptions
 }
 
@@ -160,7 +161,7 @@ func (c *applyCmd) Run(ctx context.Context, a *app) error {
 			return c.report(a, &migrator.ApplyResult{}, err)
 		}
 	}
-	m, conn, db, err := c.open(a, migrator.WithLockWait(c.LockWait))
+	m, conn, db, err := c.open(a, migrator.WithLockWait(c.LockWait), migrator.WithSyncCommitEach(c.SyncEach))
 	if err != nil {
 		return c.report(a, &migrator.ApplyResult{}, err)
 	}
