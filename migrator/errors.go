@@ -64,11 +64,11 @@ type IntegrityError struct {
 func (e *IntegrityError) Error() string {
 	var b strings.Builder
 	n := len(e.Changed) + len(e.Missing)
-	fmt.Fprintf(&b, "integrity check failed: %d applied migration", n)
-	if n != 1 {
-		b.WriteString("s")
+	if n == 1 {
+		b.WriteString("integrity check failed: 1 applied migration no longer matches its file; nothing was applied")
+	} else {
+		fmt.Fprintf(&b, "integrity check failed: %d applied migrations no longer match their files; nothing was applied", n)
 	}
-	b.WriteString(" no longer match their files; nothing was applied")
 	for _, c := range e.Changed {
 		fmt.Fprintf(&b, "\n  %s (id %d): changed since it was applied: %s; stored hash %s, file hash %s",
 			c.File, c.ID, c.Reason, c.StoredHash, c.CurrentHash)
