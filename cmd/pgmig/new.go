@@ -8,7 +8,7 @@ import (
 )
 
 type newCmd struct {
-	Dir  string `arg:"" help:"Folder holding the migration files; it must exist and pass the checks of apply." type:"path"`
+	Dir  string `arg:"" help:"Folder holding the migration files; it must exist and pass the checks of apply."`
 	Name string `arg:"" help:"Name of the migration, made file-safe (e.g. 'add users' becomes add-users)."`
 }
 
