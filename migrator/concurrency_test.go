@@ -1,12 +1,14 @@
 package migrator_test
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"testing/fstest"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/pgmig/pgmig/migrator"
 	"github.com/pgmig/pgmig/migrator/migratortest"
+	"github.com/rs/zerolog"
 )
 
 // runConcurrently applies fsys from n runners at once, each with a pool of
@@ -146,7 +149,11 @@ func TestLockWaitTimeout(t *testing.T) {
 	}
 	defer db.Close()
 	fsys := fstest.MapFS{"1_a.sql": file("CREATE TABLE a (id int);")}
-	_, err = newMigrator(t, db, fsys, migrator.WithLockWait(300*time.Millisecond)).Apply(ctx)
+	var logs bytes.Buffer
+	_, err = newMigrator(t, db, fsys, migrator.WithLockWait(300*time.Millisecond), migrator.WithLogger(zerolog.New(&logs))).Apply(ctx)
+	if want := fmt.Sprintf(`"holder_pid":%d`, pid); !strings.Contains(logs.String(), want) || !strings.Contains(logs.String(), "waiting for the migration lock") {
+		t.Errorf("the wait was not logged with the holder (%s):\n%s", want, logs.String())
+	}
 	var lerr *migrator.LockTimeoutError
 	if !errors.Is(err, migrator.ErrLockTimeout) || !errors.As(err, &lerr) {
 		t.Fatalf("err = %v, want ErrLockTimeout", err)

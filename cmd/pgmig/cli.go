@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/alecthomas/kong"
+	"github.com/lib/pq"
 	"github.com/pgmig/pgmig/migrator"
 	"github.com/rs/zerolog"
 )
@@ -263,7 +264,10 @@ func (o *createdbOptions) create(ctx context.Context, a *app, conn *connection, 
 		var ce *migrator.ConnectError
 		if errors.As(err, &ce) {
 			lastErr = conn.explainConnectError(ce.Err, dbname)
-			continue // try the next maintenance database
+			if pqErr := pq.As(ce.Err, "3D000"); pqErr != nil {
+				continue // that maintenance database does not exist: try the next one
+			}
+			return lastErr
 		}
 		if err != nil {
 			return err
