@@ -85,16 +85,10 @@ func (m *Migrator) ApplyTo(ctx context.Context, target int) (*ApplyResult, error
 	if err != nil {
 		return res, err
 	}
-	for _, s := range sts {
-		switch s.State {
-		case StateApplied:
-			res.AlreadyApplied++
-		case StateHashCheckDisabled:
-			res.AlreadyApplied++
-			res.HashCheckSkipped = append(res.HashCheckSkipped, m.byID(s.ID))
-			m.opts.log.Warn().Int("id", s.ID).Str("file", s.File).
-				Msg("file changed since it was applied; hash check skipped (disable-hash-check)")
-		}
+	res.AlreadyApplied, res.HashCheckSkipped = m.applied(sts)
+	for _, s := range res.HashCheckSkipped {
+		m.opts.log.Warn().Int("id", s.ID).Str("file", s.File).
+			Msg("file changed since it was applied; hash check skipped (disable-hash-check)")
 	}
 	asyncCommits := false
 	for i, mig := range pending {
@@ -164,6 +158,21 @@ func (m *Migrator) pendingUpTo(sts []MigrationStatus, target int) ([]Migration, 
 		return nil, &TargetError{Target: target, Applied: maxApplied}
 	}
 	return pending, nil
+}
+
+// applied counts the applied migrations and returns those whose file
+// changed but carries disable-hash-check.
+func (m *Migrator) applied(sts []MigrationStatus) (n int, hashCheckSkipped []Migration) {
+	for _, s := range sts {
+		switch s.State {
+		case StateApplied:
+			n++
+		case StateHashCheckDisabled:
+			n++
+			hashCheckSkipped = append(hashCheckSkipped, m.byID(s.ID))
+		}
+	}
+	return n, hashCheckSkipped
 }
 
 // byID returns the migration file with that id (ids are 1..n).

@@ -150,15 +150,7 @@ func (m *Migrator) Plan(ctx context.Context, target int) (*PlanResult, error) {
 	if res.Pending, err = m.pendingUpTo(st.Migrations, target); err != nil {
 		return res, err
 	}
-	for _, s := range st.Migrations {
-		switch s.State {
-		case StateApplied:
-			res.AlreadyApplied++
-		case StateHashCheckDisabled:
-			res.AlreadyApplied++
-			res.HashCheckSkipped = append(res.HashCheckSkipped, m.byID(s.ID))
-		}
-	}
+	res.AlreadyApplied, res.HashCheckSkipped = m.applied(st.Migrations)
 	return res, nil
 }
 
