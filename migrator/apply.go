@@ -28,6 +28,8 @@ type ApplyResult struct {
 	AlreadyApplied   int               // applied before this call
 	HashCheckSkipped []Migration       // changed files whose hash check is disabled
 	Duration         time.Duration     // whole call, lock wait included
+	Table            string            // tracking table, schema-qualified
+	Remaining        int               // pending migrations left out by the target
 }
 
 // Apply takes the migration lock, creates the tracking table if needed,
@@ -81,10 +83,12 @@ func (m *Migrator) ApplyTo(ctx context.Context, target int) (*ApplyResult, error
 	if err := integrityError(sts); err != nil {
 		return res, err
 	}
-	pending, err := m.pendingUpTo(sts, target)
+	res.Table = table.display
+	pending, remaining, err := m.pendingUpTo(sts, target)
 	if err != nil {
 		return res, err
 	}
+	res.Remaining = remaining
 	res.AlreadyApplied, res.HashCheckSkipped = m.applied(sts)
 	for _, s := range res.HashCheckSkipped {
 		m.opts.log.Warn().Int("id", s.ID).Str("file", s.File).
@@ -141,23 +145,24 @@ func (m *Migrator) checkTarget(target int) error {
 	return nil
 }
 
-// pendingUpTo returns the pending migrations up to target (0: all).
-func (m *Migrator) pendingUpTo(sts []MigrationStatus, target int) ([]Migration, error) {
-	var pending []Migration
+// pendingUpTo returns the pending migrations up to target (0: all) and how
+// many pending ones the target leaves out.
+func (m *Migrator) pendingUpTo(sts []MigrationStatus, target int) (pending []Migration, remaining int, err error) {
 	maxApplied := 0
 	for _, s := range sts {
-		if s.State == StatePending {
-			if target == 0 || s.ID <= target {
-				pending = append(pending, m.byID(s.ID))
-			}
-		} else {
+		switch {
+		case s.State != StatePending:
 			maxApplied = max(maxApplied, s.ID)
+		case target == 0 || s.ID <= target:
+			pending = append(pending, m.byID(s.ID))
+		default:
+			remaining++
 		}
 	}
 	if target > 0 && target < maxApplied {
-		return nil, &TargetError{Target: target, Applied: maxApplied}
+		return nil, 0, &TargetError{Target: target, Applied: maxApplied}
 	}
-	return pending, nil
+	return pending, remaining, nil
 }
 
 // applied counts the applied migrations and returns those whose file
@@ -244,9 +249,15 @@ func (m *Migrator) runStatements(ctx context.Context, conn *sql.Conn, t tracking
 		}
 		m.opts.log.Debug().Str("file", mig.File).Int("statement", i+1).Int("line", s.Line).Msg("statement done")
 	}
-	record := t.recordStatement(mig, strconv.FormatInt(time.Since(start).Milliseconds(), 10))
+	record := t.recordStatement(mig, strconv.FormatInt(ceilMillis(time.Since(start)), 10))
 	if _, err := conn.ExecContext(ctx, record); err != nil {
 		return &MigrationError{Migration: mig, Err: err, Statement: len(stmts) + 1, Statements: len(stmts), Recording: true}
 	}
 	return nil
+}
+
+// ceilMillis rounds up to whole milliseconds, so that a recorded duration is
+// never 0 (0 would read as "not recorded").
+func ceilMillis(d time.Duration) int64 {
+	return int64((d + time.Millisecond - 1) / time.Millisecond)
 }

@@ -65,9 +65,9 @@ func (e *IntegrityError) Error() string {
 	var b strings.Builder
 	n := len(e.Changed) + len(e.Missing)
 	if n == 1 {
-		b.WriteString("integrity check failed: 1 applied migration no longer matches its file; nothing was applied")
+		b.WriteString("integrity check failed: 1 applied migration no longer matches its file")
 	} else {
-		fmt.Fprintf(&b, "integrity check failed: %d applied migrations no longer match their files; nothing was applied", n)
+		fmt.Fprintf(&b, "integrity check failed: %d applied migrations no longer match their files", n)
 	}
 	for _, c := range e.Changed {
 		fmt.Fprintf(&b, "\n  %s (id %d): changed since it was applied: %s; stored hash %s, file hash %s",
@@ -104,6 +104,14 @@ func (e *LockTimeoutError) Error() string {
 
 // Unwrap makes errors.Is(err, ErrLockTimeout) true.
 func (e *LockTimeoutError) Unwrap() error { return ErrLockTimeout }
+
+// OptionError reports an invalid [Option] given to [New].
+type OptionError struct{ Err error }
+
+func (e *OptionError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the option's own error.
+func (e *OptionError) Unwrap() error { return e.Err }
 
 // ConnectError wraps a failure to open or use the database connection
 // before any migration work started.

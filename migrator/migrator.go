@@ -47,7 +47,7 @@ func New(db *sql.DB, fsys fs.FS, opts ...Option) (*Migrator, error) {
 	o := defaultOptions()
 	for _, opt := range opts {
 		if err := opt(&o); err != nil {
-			return nil, err
+			return nil, &OptionError{Err: err}
 		}
 	}
 	migs, err := loadMigrations(fsys)

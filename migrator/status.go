@@ -116,6 +116,7 @@ type PlanResult struct {
 	Table            string
 	CreateTable      bool        // apply would create the tracking table
 	Pending          []Migration // would run, in this order
+	Remaining        int         // pending migrations left out by the target
 	AlreadyApplied   int
 	HashCheckSkipped []Migration  // changed files whose hash check is disabled
 	LockHolders      []LockHolder // sessions holding the migration lock now (apply would wait)
@@ -147,7 +148,7 @@ func (m *Migrator) Plan(ctx context.Context, target int) (*PlanResult, error) {
 	if err := integrityError(st.Migrations); err != nil {
 		return res, err
 	}
-	if res.Pending, err = m.pendingUpTo(st.Migrations, target); err != nil {
+	if res.Pending, res.Remaining, err = m.pendingUpTo(st.Migrations, target); err != nil {
 		return res, err
 	}
 	res.AlreadyApplied, res.HashCheckSkipped = m.applied(st.Migrations)

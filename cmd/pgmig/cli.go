@@ -170,6 +170,9 @@ func (c *applyCmd) Run(ctx context.Context, a *app) error {
 	a.log.Info().Str("database", conn.describe("")).Str("dir", c.Dir).Int("files", len(m.Migrations())).Msg("applying migrations")
 	res, err := m.ApplyTo(ctx, c.To)
 	err = explain(conn, err)
+	if ie := (*migrator.IntegrityError)(nil); errors.As(err, &ie) {
+		err = fmt.Errorf("%w\nnothing was applied", err)
+	}
 	ev := a.log.Info()
 	if err != nil {
 		ev = a.log.Error()
@@ -183,7 +186,8 @@ func (c *applyCmd) Run(ctx context.Context, a *app) error {
 func (c *applyCmd) report(a *app, res *migrator.ApplyResult, err error) error {
 	if c.JSON {
 		r := &jsonReport{Command: "apply", Target: c.To, Applied: []jsonMigration{}, AlreadyApplied: ptr(res.AlreadyApplied),
-			HashCheckSkipped: fromMigrations(res.HashCheckSkipped), DurationMS: ms(res.Duration)}
+			HashCheckSkipped: fromMigrations(res.HashCheckSkipped), DurationMS: ms(res.Duration),
+			Table: res.Table, Remaining: res.Remaining}
 		for _, m := range res.Applied {
 			j := fromMigration(m.Migration)
 			j.DurationMS = ms(m.Duration)

@@ -16,7 +16,8 @@ func (c *statusCmd) Help() string {
 	return `Shows one row per migration: id, name, state, when it was applied and how
 long it took (where pgmig recorded it). States: applied, pending, changed
 (file changed since it was applied), missing (applied, file gone),
-hash-check-disabled (changed, but the file allows it). Takes no lock and
+hash-check-disabled (changed, but the file allows it). Times are the
+server's local time, as stored in the tracking table. Takes no lock and
 writes nothing, not even the tracking table on an empty database.
 
 Examples:
@@ -90,7 +91,7 @@ func (c *verifyCmd) report(a *app, res *migrator.StatusResult, err error) error 
 		writeJSON(a.stdout, statusJSON("verify", res), err, a.red.redact)
 	} else if err == nil && res != nil {
 		applied := res.Count(migrator.StateApplied) + res.Count(migrator.StateHashCheckDisabled)
-		msg := fmt.Sprintf("ok: %d migrations applied, every applied file intact", applied)
+		msg := fmt.Sprintf("ok: %s applied, every applied file intact", plural(applied, "migration"))
 		if n := res.Count(migrator.StatePending); n > 0 {
 			msg += fmt.Sprintf(" (%d pending, allowed)", n)
 		}
@@ -137,7 +138,7 @@ func (c *validateCmd) Run(a *app) error {
 		for _, w := range res.Warnings {
 			fmt.Fprintf(a.stdout, "warning: %s: %s\n", w.File, w.Problem)
 		}
-		fmt.Fprintf(a.stdout, "ok: %d migration files valid\n", len(res.Migrations))
+		fmt.Fprintf(a.stdout, "ok: %s valid\n", plural(len(res.Migrations), "migration file"))
 	}
 	return err
 }
@@ -175,6 +176,7 @@ func (c *planCmd) report(a *app, res *migrator.PlanResult, err error) error {
 		r := &jsonReport{Command: "plan", Target: c.To, Pending: []jsonMigration{}}
 		if res != nil {
 			r.Table, r.CreateTable, r.AlreadyApplied = res.Table, ptr(res.CreateTable), ptr(res.AlreadyApplied)
+			r.Remaining = res.Remaining
 			r.Pending = fromMigrations(res.Pending)
 			r.HashCheckSkipped = fromMigrations(res.HashCheckSkipped)
 			for _, h := range res.LockHolders {

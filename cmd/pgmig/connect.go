@@ -8,6 +8,8 @@ import (
 	"os"
 	"strings"
 
+	neturl "net/url"
+
 	"github.com/lib/pq"
 	"github.com/pgmig/pgmig/migrator"
 )
@@ -40,6 +42,12 @@ func resolveConnection(url string, red *redactor) (*connection, error) {
 	red.add(os.Getenv("PGPASSWORD"))
 	cfg, err := pq.NewConfig(url)
 	if err != nil {
+		// A *url.Error quotes the whole URL, password included, in an
+		// escaped form the redactor might not match: keep only its reason.
+		var ue *neturl.Error
+		if errors.As(err, &ue) {
+			err = fmt.Errorf("invalid URL: %w", ue.Err)
+		}
 		return nil, &usageError{msg: fmt.Sprintf("invalid connection settings (from %s): %s", source, red.redact(err.Error()))}
 	}
 	red.add(cfg.Password)

@@ -57,6 +57,7 @@ func exitCode(err error) int {
 		connect   *migrator.ConnectError
 		target    *migrator.TargetError
 		pending   *migrator.PendingError
+		option    *migrator.OptionError
 		pqErr     *pq.Error
 	)
 	switch {
@@ -64,7 +65,7 @@ func exitCode(err error) int {
 		return exitOK
 	case errors.Is(err, context.Canceled):
 		return exitInterrupted
-	case errors.As(err, &usage), errors.As(err, &target):
+	case errors.As(err, &usage), errors.As(err, &target), errors.As(err, &option):
 		return exitUsage
 	case errors.As(err, &folder), errors.As(err, &files):
 		return exitInvalidFiles

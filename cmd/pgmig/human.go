@@ -53,13 +53,17 @@ func human(d time.Duration) string {
 	}
 }
 
-// row joins table cells with tabs, leaving out empty trailing cells so that
-// lines carry no trailing blanks.
-func row(cells ...string) string {
-	for len(cells) > 0 && cells[len(cells)-1] == "" {
-		cells = cells[:len(cells)-1]
+// row joins table cells with tabs. Every row of a table has the same
+// number of cells, so that tabwriter aligns each column; aligned.Flush
+// trims the blanks that empty trailing cells leave.
+func row(cells ...string) string { return strings.Join(cells, "\t") }
+
+// plural returns "1 migration" or "n migrations".
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
 	}
-	return strings.Join(cells, "\t")
+	return strconv.Itoa(n) + " " + word + "s"
 }
 
 func flags(disableTx, disableHash bool) string {
@@ -86,9 +90,12 @@ func printApplied(w io.Writer, res *migrator.ApplyResult, err error) {
 	}
 	switch {
 	case len(res.Applied) == 0:
-		fmt.Fprintf(w, "up to date: %d migrations applied, nothing to do\n", res.AlreadyApplied)
+		fmt.Fprintf(w, "up to date: %s applied, nothing to do\n", plural(res.AlreadyApplied, "migration"))
 	default:
-		fmt.Fprintf(w, "%d applied in %s, %d were already applied\n", len(res.Applied), human(res.Duration), res.AlreadyApplied)
+		fmt.Fprintf(w, "%d applied in %s, %d already applied\n", len(res.Applied), human(res.Duration), res.AlreadyApplied)
+	}
+	if res.Remaining > 0 {
+		fmt.Fprintf(w, "%s still pending after the --to target\n", plural(res.Remaining, "migration"))
 	}
 }
 
@@ -105,7 +112,10 @@ func printStatus(w io.Writer, res *migrator.StatusResult, verbose bool) {
 			at = s.AppliedAt.Format("2006-01-02 15:04:05")
 		}
 		note := flags(s.DisableTransaction, s.DisableHashCheck)
-		if s.Reason != "" {
+		switch {
+		case s.State == migrator.StateHashCheckDisabled:
+			note = "file changed; allowed by disable-hash-check"
+		case s.Reason != "":
 			note = s.Reason
 		}
 		cells := []string{strconv.Itoa(s.ID), s.Name, string(s.State), at, human(s.Duration), note}
@@ -142,13 +152,16 @@ func printPlan(w io.Writer, res *migrator.PlanResult) {
 		fmt.Fprintf(w, "%s changed since it was applied; its hash check is disabled\n", m.File)
 	}
 	if len(res.Pending) == 0 {
-		fmt.Fprintf(w, "nothing to apply: %d migrations applied\n", res.AlreadyApplied)
-		return
+		fmt.Fprintf(w, "nothing to apply: %s applied\n", plural(res.AlreadyApplied, "migration"))
+	} else {
+		fmt.Fprintf(w, "would apply %s (%d already applied):\n", plural(len(res.Pending), "migration"), res.AlreadyApplied)
 	}
-	fmt.Fprintf(w, "would apply %d migrations (%d already applied):\n", len(res.Pending), res.AlreadyApplied)
 	tw := table(w)
 	for _, m := range res.Pending {
 		fmt.Fprintln(tw, row("  "+strconv.Itoa(m.ID), m.File, flags(m.DisableTransaction, m.DisableHashCheck)))
 	}
 	tw.Flush()
+	if res.Remaining > 0 {
+		fmt.Fprintf(w, "%s would stay pending after the --to target\n", plural(res.Remaining, "migration"))
+	}
 }

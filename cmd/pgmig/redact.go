@@ -1,8 +1,10 @@
 package main
 
 import (
+	"encoding/json"
 	"io"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -25,6 +27,13 @@ func (r *redactor) add(secret string) {
 	}
 	if esc := url.PathEscape(secret); esc != secret {
 		r.secrets = append(r.secrets, esc)
+	}
+	// Quoted forms, as Go error messages and JSON documents escape them.
+	if q := strconv.Quote(secret); q[1:len(q)-1] != secret {
+		r.secrets = append(r.secrets, q[1:len(q)-1])
+	}
+	if j, err := json.Marshal(secret); err == nil && string(j[1:len(j)-1]) != secret {
+		r.secrets = append(r.secrets, string(j[1:len(j)-1]))
 	}
 }
 

@@ -69,6 +69,7 @@ type jsonReport struct {
 	Applied          []jsonMigration  `json:"applied,omitempty"`
 	Pending          []jsonMigration  `json:"pending,omitempty"`
 	AlreadyApplied   *int             `json:"already_applied,omitempty"`
+	Remaining        int              `json:"pending_after_target,omitempty"`
 	HashCheckSkipped []jsonMigration  `json:"hash_check_skipped,omitempty"`
 	Counts           map[string]int   `json:"counts,omitempty"`
 	Warnings         []jsonProblem    `json:"warnings,omitempty"`
@@ -177,5 +178,6 @@ func writeJSON(w io.Writer, r *jsonReport, err error, redact func(string) string
 	r.Error = toJSONError(err, redact)
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
 	_ = enc.Encode(r)
 }
