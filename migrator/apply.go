@@ -73,11 +73,11 @@ func (m *Migrator) ApplyTo(ctx context.Context, target int) (*ApplyResult, error
 
 	table, err := m.ensureTable(ctx, conn)
 	if err != nil {
-		return res, err
+		return res, lost(ctx, err, "setting up the tracking table", nil, 0)
 	}
 	rows, err := readApplied(ctx, conn, table)
 	if err != nil {
-		return res, err
+		return res, lost(ctx, err, "reading the tracking table", nil, 0)
 	}
 	sts := compare(m.fsys, m.migrations, rows)
 	if err := integrityError(sts); err != nil {
@@ -202,6 +202,9 @@ func (m *Migrator) run(ctx context.Context, conn *sql.Conn, t trackingTable, mig
 	if err != nil && ctx.Err() != nil {
 		err = fmt.Errorf("interrupted while running %s: %w (%w)", mig.File, ctx.Err(), err)
 	}
+	if merr := (*MigrationError)(nil); errors.As(err, &merr) {
+		err = lost(ctx, err, "running "+mig.File, &mig, merr.Statement)
+	}
 	return time.Since(start), err
 }
 
@@ -260,4 +263,17 @@ func (m *Migrator) runStatements(ctx context.Context, conn *sql.Conn, t tracking
 // never 0 (0 would read as "not recorded").
 func ceilMillis(d time.Duration) int64 {
 	return int64((d + time.Millisecond - 1) / time.Millisecond)
+}
+
+// lost turns err into a *ConnectionLostError when the session is gone (and
+// the context was not cancelled), else returns it unchanged.
+func lost(ctx context.Context, err error, during string, mig *Migration, stmt int) error {
+	if ctx.Err() != nil || !connectionLost(err) {
+		return err
+	}
+	var merr *MigrationError
+	if errors.As(err, &merr) {
+		err = merr.Err
+	}
+	return &ConnectionLostError{During: during, Migration: mig, Statement: stmt, Err: err}
 }

@@ -34,7 +34,8 @@ func loadMigrations(fsys fs.FS) ([]Migration, error) {
 		return nil, fmt.Errorf("reading migrations folder: %w", err)
 	}
 	var (
-		migs     []Migration
+		migs     []Migration // valid files
+		numbered []Migration // every file whose name parses, for the numbering check
 		problems []FileProblem
 	)
 	report := func(file, format string, args ...any) {
@@ -53,13 +54,17 @@ func loadMigrations(fsys fs.FS) ([]Migration, error) {
 		if !isMigrationFile(file) {
 			continue
 		}
-		if e.Type()&fs.ModeSymlink != 0 {
+		if e.Type()&fs.ModeType != 0 { // not a regular file: follow links, refuse pipes and devices
 			info, err := fs.Stat(fsys, file)
 			if err != nil {
 				report(file, "cannot follow symbolic link: %v", unwrapPathError(err))
 				continue
 			}
 			if info.IsDir() {
+				continue
+			}
+			if !info.Mode().IsRegular() {
+				report(file, "not a regular file (%s); migrations must be regular files", info.Mode().Type())
 				continue
 			}
 		}
@@ -71,16 +76,19 @@ func loadMigrations(fsys fs.FS) ([]Migration, error) {
 		content, err := fs.ReadFile(fsys, file)
 		if err != nil {
 			report(file, "cannot read file: %v", unwrapPathError(err))
+			numbered = append(numbered, Migration{ID: pn.ID, Name: pn.Name, File: file})
 			continue
 		}
 		m := Migration{ID: pn.ID, Name: pn.Name, File: file, Size: int64(len(content))}
+		numbered = append(numbered, m)
 		if problem := checkContent(&m, content); problem != "" {
 			report(file, "%s", problem)
 			continue
 		}
 		migs = append(migs, m)
 	}
-	problems = append(problems, checkNumbering(migs)...)
+	problems = append(problems, checkNumbering(numbered)...)
+	slices.SortFunc(migs, func(a, b Migration) int { return a.ID - b.ID })
 	if len(problems) > 0 {
 		slices.SortStableFunc(problems, func(a, b FileProblem) int { return strings.Compare(a.File, b.File) })
 		return nil, &FileError{Problems: problems}

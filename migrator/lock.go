@@ -93,7 +93,9 @@ func (m *Migrator) unlock(ctx context.Context, conn *sql.Conn) {
 	if err == nil && released {
 		return
 	}
-	m.opts.log.Warn().Err(err).Msg("could not release the migration lock; closing the connection to release it")
+	if !connectionLost(err) {
+		m.opts.log.Warn().Err(err).Msg("could not release the migration lock; closing the connection to release it")
+	}
 	discard(conn)
 }
 

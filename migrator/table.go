@@ -121,7 +121,11 @@ func (m *Migrator) ensureTable(ctx context.Context, conn *sql.Conn) (trackingTab
 	}
 	if _, err := conn.ExecContext(ctx, pgsql.Render(pgsql.CreateTable, "table", name)); err != nil {
 		rollback(ctx, conn)
-		return t, fmt.Errorf("creating tracking table %s: %w", m.opts.displayTable(), err)
+		hint := ""
+		if pq.As(err, "42501") != nil {
+			hint = "\nhint: grant the role CREATE on the schema, create the table once as its owner, or choose a schema the role can create in with --table schema.name"
+		}
+		return t, fmt.Errorf("creating tracking table %s: %w%s", m.opts.displayTable(), err, hint)
 	}
 	m.opts.log.Info().Str("table", m.opts.displayTable()).Msg("created tracking table")
 	t, exists, err = m.resolveTable(ctx, conn)

@@ -150,6 +150,9 @@ func (c *applyCmd) Run(ctx context.Context, a *app) error {
 	if c.To < 0 {
 		return &usageError{msg: "--to must be a migration id (1 or more)"}
 	}
+	if c.LockWait < 0 {
+		return &usageError{msg: fmt.Sprintf("--lock-wait must not be negative, got %s", c.LockWait)}
+	}
 	if err := checkFolder(c.Dir); err != nil {
 		return c.report(a, &migrator.ApplyResult{}, err)
 	}

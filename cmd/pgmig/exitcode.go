@@ -31,7 +31,7 @@ const exitCodeHelp = `Exit codes:
   4    integrity failure: an applied migration's file changed or is missing
   5    SQL failure: a migration (or pgmig's own SQL) failed
   6    --lock-wait ran out while another run held the migration lock
-  7    cannot connect to the database
+  7    cannot connect to the database, or lost the connection during the run
   8    verify: pending migrations (database not fully migrated)
   130  interrupted by SIGINT or SIGTERM (current migration rolled back)`
 
@@ -58,6 +58,7 @@ func exitCode(err error) int {
 		target    *migrator.TargetError
 		pending   *migrator.PendingError
 		option    *migrator.OptionError
+		lostConn  *migrator.ConnectionLostError
 		pqErr     *pq.Error
 	)
 	switch {
@@ -75,7 +76,7 @@ func exitCode(err error) int {
 		return exitPending
 	case errors.Is(err, migrator.ErrLockTimeout):
 		return exitLockTimeout
-	case errors.As(err, &connect):
+	case errors.As(err, &connect), errors.As(err, &lostConn):
 		return exitConnect
 	case errors.As(err, &mig), errors.As(err, &pqErr):
 		return exitSQL
