@@ -4,7 +4,7 @@ BIN      := bin/pgmig
 PKGS     := ./...
 TESTFLAGS ?= -count=1 -timeout 20m
 
-.PHONY: all build test demo lint fuzz clean
+.PHONY: all build test demo lint fuzz bench test-matrix clean
 
 all: lint test build
 
@@ -18,7 +18,7 @@ demo: build ## createdb + apply testdata/example against the configured or a thr
 	./testdata/demo.sh
 
 lint: ## go vet and gofmt
-	$(GO) vet $(PKGS)
+	$(GO) vet $(PKGS) ./.ci/bench
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
@@ -27,6 +27,11 @@ fuzz: ## run each fuzz target for FUZZTIME
 	$(GO) test ./migrator -run '^$$' -fuzz '^FuzzParseFileName$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./migrator -run '^$$' -fuzz '^FuzzParseHeaders$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./migrator/internal/sqlscan -run '^$$' -fuzz '^FuzzSplit$$' -fuzztime $(FUZZTIME)
+
+ROUNDS ?= 5
+bench: ## pgmig against psql on a throwaway PostgreSQL with default durability, and the Go benchmarks
+	$(GO) test ./migrator ./migrator/internal/sqlscan -run '^$$' -bench . -benchmem
+	$(GO) run ./.ci/bench -rounds $(ROUNDS)
 
 clean:
 	rm -rf bin
