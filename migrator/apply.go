@@ -1,14 +1,15 @@
 package migrator
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
-	"io/fs"
+	"io"
 	"strconv"
-	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/pgmig/pgmig/hashcheck"
 	"github.com/pgmig/pgmig/migrator/internal/sqlscan"
@@ -185,19 +186,24 @@ func (m *Migrator) byID(id int) Migration { return m.migrations[id-1] }
 
 // run applies one migration and records it.
 func (m *Migrator) run(ctx context.Context, conn *sql.Conn, t trackingTable, mig Migration, async bool) (time.Duration, error) {
-	content, err := fs.ReadFile(m.fsys, mig.File)
+	var prefix, suffix string
+	if !mig.DisableTransaction {
+		begin := pgsql.BeginMigration
+		if async {
+			begin = pgsql.BeginMigrationAsync
+		}
+		prefix = begin + "\n"
+		suffix = "\n;\n" + t.recordStatement(mig, pgsql.MigrationDuration) + ";\n" + pgsql.Commit
+	}
+	query, body, err := m.readQuery(mig, prefix, suffix)
 	if err != nil {
-		return 0, fmt.Errorf("reading %s: %w", mig.File, err)
+		return 0, err
 	}
-	if hashcheck.Sum(mig.File, content) != mig.Hash {
-		return 0, fmt.Errorf("%s changed while pgmig was running; nothing of it was applied", mig.File)
-	}
-	body := strings.TrimPrefix(string(content), "\uFEFF")
 	start := time.Now()
 	if mig.DisableTransaction {
 		err = m.runStatements(ctx, conn, t, mig, body)
 	} else {
-		err = runTransaction(ctx, conn, mig, body, t.recordStatement(mig, pgsql.MigrationDuration), async)
+		err = runTransaction(ctx, conn, mig, query, body, len(prefix))
 	}
 	if err != nil && ctx.Err() != nil {
 		err = fmt.Errorf("interrupted while running %s: %w (%w)", mig.File, ctx.Err(), err)
@@ -213,18 +219,47 @@ func (m *Migrator) run(ctx context.Context, conn *sql.Conn, t trackingTable, mig
 // at the first error and skips the rest of the string, so the row is never
 // recorded without the migration's effects. With async the commit does not
 // wait for the WAL flush (see sql/begin_migration_async.sql).
-func runTransaction(ctx context.Context, conn *sql.Conn, mig Migration, body, record string, async bool) error {
-	begin := pgsql.BeginMigration
-	if async {
-		begin = pgsql.BeginMigrationAsync
-	}
-	prefix := begin + "\n"
-	query := prefix + body + "\n;\n" + record + ";\n" + pgsql.Commit
+func runTransaction(ctx context.Context, conn *sql.Conn, mig Migration, query, body string, bodyStart int) error {
 	if _, err := conn.ExecContext(ctx, query); err != nil {
 		rollback(ctx, conn)
-		return newMigrationError(mig, body, query, -len(prefix), 0, 0, err)
+		return newMigrationError(mig, body, query, -bodyStart, 0, 0, err)
 	}
 	return nil
+}
+
+// readQuery reads a migration file straight into the middle of one buffer
+// holding prefix + file + suffix, checks that the file is still what New
+// read, and returns that buffer as the query and the file (without a
+// byte-order mark) as body, both views of the same memory: a large file is
+// held once, not copied into each string.
+func (m *Migrator) readQuery(mig Migration, prefix, suffix string) (query, body string, err error) {
+	f, err := m.fsys.Open(mig.File)
+	if err != nil {
+		return "", "", fmt.Errorf("reading %s: %w", mig.File, err)
+	}
+	defer f.Close()
+	buf := make([]byte, len(prefix)+int(mig.Size)+len(suffix)+1)
+	copy(buf, prefix)
+	content := buf[len(prefix) : len(prefix)+int(mig.Size)+1]
+	n, err := io.ReadFull(f, content)
+	if err != io.ErrUnexpectedEOF && err != nil && err != io.EOF {
+		return "", "", fmt.Errorf("reading %s: %w", mig.File, err)
+	}
+	content = content[:n]
+	if n != int(mig.Size) || hashcheck.Sum(mig.File, content) != mig.Hash {
+		return "", "", fmt.Errorf("%s changed while pgmig was running; nothing of it was applied", mig.File)
+	}
+	buf = buf[:len(prefix)+n]
+	if bom := "\uFEFF"; bytes.HasPrefix(content, []byte(bom)) {
+		// Drop the byte-order mark: PostgreSQL would read it as part of the
+		// first token. The hash above covered it.
+		copy(buf[len(bom):], prefix)
+		buf = buf[len(bom):]
+	}
+	buf = append(buf, suffix...)
+	query = unsafe.String(unsafe.SliceData(buf), len(buf))
+	body = query[len(prefix) : len(query)-len(suffix)]
+	return query, body, nil
 }
 
 // flush waits until every commit of this session is durable. Errors are

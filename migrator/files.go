@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/pgmig/pgmig/hashcheck"
 	"github.com/pgmig/pgmig/migrator/internal/sqlscan"
@@ -108,7 +109,9 @@ func checkContent(m *Migration, content []byte) string {
 		return fmt.Sprintf("contains a NUL byte at line %d, column %d; PostgreSQL cannot run text with NUL bytes", line, col)
 	}
 	m.Hash = hashcheck.Sum(m.File, content)
-	src := string(content)
+	// A view, not a copy: content is never modified, and nothing built from
+	// src outlives this call except strings formatted anew.
+	src := unsafe.String(unsafe.SliceData(content), len(content))
 	h := parseHeaders(src)
 	if len(h.misplaced) > 0 {
 		return fmt.Sprintf("header %q must stand alone on a comment line, as in '-- pgmig disable-transaction'", h.misplaced[0])
@@ -124,11 +127,12 @@ func checkContent(m *Migration, content []byte) string {
 				return fmt.Sprintf("line %d: %s: pgmig runs each migration in a transaction of its own and refuses transaction control in it; "+
 					"remove it, or add a line '-- pgmig disable-transaction' to run the file statement by statement", s.Line, form)
 			}
-			if what := notInTransaction(s); what != "" {
+			words := sqlscan.Words(s, statementWords)
+			if what := notInTransaction(words); what != "" {
 				return fmt.Sprintf("line %d: %s cannot run inside a transaction block; "+
 					"add a line '-- pgmig disable-transaction' to run the file statement by statement, outside a transaction", s.Line, what)
 			}
-			if addsEnumValue(s) {
+			if addsEnumValue(words) {
 				m.warnings = append(m.warnings, fmt.Sprintf("line %d: ALTER TYPE ... ADD VALUE in a transaction: the new value cannot be used "+
 					"in the same migration, and PostgreSQL before 12 refuses it; consider '-- pgmig disable-transaction' or a migration of its own", s.Line))
 			}

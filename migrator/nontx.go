@@ -1,17 +1,16 @@
 package migrator
 
-import (
-	"slices"
+import "slices"
 
-	"github.com/pgmig/pgmig/migrator/internal/sqlscan"
-)
+// statementWords is how many leading words of a statement the checks below
+// look at.
+const statementWords = 8
 
-// notInTransaction names the statement when PostgreSQL refuses to run it
-// inside a transaction block (CREATE INDEX CONCURRENTLY, VACUUM, ...), so
-// that a transactional migration holding it can be refused before anything
-// runs. It returns "" for every other statement.
-func notInTransaction(s sqlscan.Statement) string {
-	w := sqlscan.Words(s, 6)
+// notInTransaction names the statement whose first words are w when
+// PostgreSQL refuses to run it inside a transaction block (CREATE INDEX
+// CONCURRENTLY, VACUUM, ...), so that a transactional migration holding it
+// can be refused before anything runs. It returns "" for every other one.
+func notInTransaction(w []string) string {
 	at := func(i int) string {
 		if i < len(w) {
 			return w[i]
@@ -38,9 +37,9 @@ func notInTransaction(s sqlscan.Statement) string {
 		}
 	case "REINDEX":
 		switch {
-		case slices.Contains(w, "CONCURRENTLY"):
+		case slices.Contains(w[:min(len(w), 6)], "CONCURRENTLY"):
 			return "REINDEX CONCURRENTLY"
-		case slices.Contains(w, "DATABASE"), slices.Contains(w, "SYSTEM"):
+		case slices.Contains(w[:min(len(w), 6)], "DATABASE"), slices.Contains(w[:min(len(w), 6)], "SYSTEM"):
 			return "REINDEX DATABASE/SYSTEM"
 		}
 	case "ALTER":
@@ -51,11 +50,10 @@ func notInTransaction(s sqlscan.Statement) string {
 	return ""
 }
 
-// addsEnumValue reports ALTER TYPE ... ADD VALUE, which PostgreSQL 12 and
-// later accept in a transaction, but whose new value that transaction
-// cannot use yet.
-func addsEnumValue(s sqlscan.Statement) bool {
-	w := sqlscan.Words(s, 8)
+// addsEnumValue reports ALTER TYPE ... ADD VALUE (w: the first words),
+// which PostgreSQL 12 and later accept in a transaction, but whose new value
+// that transaction cannot use yet.
+func addsEnumValue(w []string) bool {
 	if len(w) < 4 || w[0] != "ALTER" || w[1] != "TYPE" {
 		return false
 	}

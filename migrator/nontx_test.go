@@ -29,7 +29,7 @@ func TestNotInTransaction(t *testing.T) {
 		if err != nil || len(stmts) != 1 {
 			t.Fatalf("Split(%q) = %v, %v", src, stmts, err)
 		}
-		if got := notInTransaction(stmts[0]); got != want {
+		if got := notInTransaction(sqlscan.Words(stmts[0], statementWords)); got != want {
 			t.Errorf("notInTransaction(%q) = %q, want %q", src, got, want)
 		}
 	}
@@ -44,7 +44,7 @@ func TestAddsEnumValue(t *testing.T) {
 		"ALTER TABLE t ADD VALUE int":                       false,
 	} {
 		stmts, _ := sqlscan.Split(src)
-		if got := addsEnumValue(stmts[0]); got != want {
+		if got := addsEnumValue(sqlscan.Words(stmts[0], statementWords)); got != want {
 			t.Errorf("addsEnumValue(%q) = %v, want %v", src, got, want)
 		}
 	}
