@@ -28,6 +28,9 @@ fuzz: ## run each fuzz target for FUZZTIME
 	$(GO) test ./migrator -run '^$$' -fuzz '^FuzzParseHeaders$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./migrator/internal/sqlscan -run '^$$' -fuzz '^FuzzSplit$$' -fuzztime $(FUZZTIME)
 
+test-matrix: ## the whole suite on PostgreSQL 12 to 18 (PG_MAJORS="12 18" for some), server binaries from npm
+	./.ci/test-matrix
+
 ROUNDS ?= 5
 bench: ## pgmig against psql on a throwaway PostgreSQL with default durability, and the Go benchmarks
 	$(GO) test ./migrator ./migrator/internal/sqlscan -run '^$$' -bench . -benchmem

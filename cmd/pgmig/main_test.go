@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lib/pq"
 	"github.com/pgmig/pgmig/migrator"
 	"github.com/pgmig/pgmig/migrator/migratortest"
 )
@@ -168,9 +169,9 @@ func TestCreatedb(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer admin.Close()
+	t.Cleanup(func() { admin.Close() })
 	const name = `pgmig We"ird; DROP DATABASE x`
-	t.Cleanup(func() { admin.Exec(`DROP DATABASE IF EXISTS "pgmig We""ird; DROP DATABASE x"`) })
+	dropDatabaseLater(t, admin, name)
 	code, _, stderr := pgmig(t, "--url", d.DSN, "createdb", name)
 	if code != 0 || !strings.Contains(stderr, "created database") {
 		t.Fatalf("exit %d\n%s", code, stderr)
@@ -185,7 +186,7 @@ func TestCreatedb(t *testing.T) {
 	}
 	// apply --create-db creates the database of the connection settings.
 	const fresh = "pgmig_created_by_apply"
-	t.Cleanup(func() { admin.Exec(`DROP DATABASE IF EXISTS ` + fresh + ` WITH (FORCE)`) })
+	dropDatabaseLater(t, admin, fresh)
 	code, _, stderr = pgmig(t, "--url", d.DSNFor(fresh), "apply", "--create-db", "../../testdata/example")
 	if code != 0 {
 		t.Fatalf("apply --create-db: exit %d\n%s", code, stderr)
@@ -259,4 +260,28 @@ func TestHelpAndVersion(t *testing.T) {
 	if code != 0 || !strings.HasPrefix(stdout, "pgmig ") {
 		t.Fatalf("version: exit %d %q", code, stdout)
 	}
+}
+
+// dropDatabaseLater drops database name through admin when the test ends,
+// on every server version (WITH (FORCE) exists from PostgreSQL 13 on).
+func dropDatabaseLater(t *testing.T, admin *sql.DB, name string) {
+	t.Helper()
+	t.Cleanup(func() {
+		quoted := pq.QuoteIdentifier(name)
+		var version int
+		if err := admin.QueryRow("SELECT current_setting('server_version_num')::int").Scan(&version); err != nil {
+			t.Errorf("drop %q: %v", name, err)
+			return
+		}
+		var err error
+		if version >= 130000 {
+			_, err = admin.Exec("DROP DATABASE IF EXISTS " + quoted + " WITH (FORCE)")
+		} else {
+			admin.Exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name)
+			_, err = admin.Exec("DROP DATABASE IF EXISTS " + quoted)
+		}
+		if err != nil {
+			t.Errorf("drop %q: %v", name, err)
+		}
+	})
 }

@@ -593,12 +593,12 @@ func TestPasswordNeverPrintedOnAnyPath(t *testing.T) {
 				check(t, "apply again "+label, 0, "nothing to apply", env, append(pre, "apply", dir)...)
 
 				created := fmt.Sprintf("pgmig_pw_%s_%d_%s", strings.ToLower(src.name), i, secRandomHex(t, 4))
-				t.Cleanup(func() { s.admin.Exec("DROP DATABASE IF EXISTS " + pq.QuoteIdentifier(created) + " WITH (FORCE)") })
+				dropDatabaseLater(t, s.admin, created)
 				check(t, "createdb "+label, 0, "created database", env, append(pre, "createdb", created)...)
 				check(t, "createdb exists "+label, 0, "already exists", env, append(pre, "createdb", created)...)
 
 				fresh := created + "_apply"
-				t.Cleanup(func() { s.admin.Exec("DROP DATABASE IF EXISTS " + pq.QuoteIdentifier(fresh) + " WITH (FORCE)") })
+				dropDatabaseLater(t, s.admin, fresh)
 				freshURL, freshEnv := src.conn(t, secSecretPW, fresh, port)
 				check(t, "apply --create-db "+label, 0, "created database", freshEnv, append(append([]string{}, la...), "--url", freshURL, "apply", "--create-db", dir)...)
 			}
@@ -725,11 +725,7 @@ func secNewDatabases(before, after []string) []string {
 }
 
 func secDropLater(t *testing.T, d *migratortest.Database, name string) {
-	t.Cleanup(func() {
-		if _, err := d.DB.Exec("DROP DATABASE IF EXISTS " + pq.QuoteIdentifier(name) + " WITH (FORCE)"); err != nil {
-			t.Errorf("drop %q: %v", name, err)
-		}
-	})
+	dropDatabaseLater(t, d.DB, name)
 }
 
 func TestQuotingCreatedb(t *testing.T) {
