@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"fmt"
 	"io/fs"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"unicode/utf8"
 	"unsafe"
 
@@ -35,8 +37,7 @@ func loadMigrations(fsys fs.FS) ([]Migration, error) {
 		return nil, fmt.Errorf("reading migrations folder: %w", err)
 	}
 	var (
-		migs     []Migration // valid files
-		numbered []Migration // every file whose name parses, for the numbering check
+		files    []loaded // migration files whose name parses, in folder order
 		problems []FileProblem
 	)
 	report := func(file, format string, args ...any) {
@@ -74,19 +75,17 @@ func loadMigrations(fsys fs.FS) ([]Migration, error) {
 			report(file, "%v", err)
 			continue
 		}
-		content, err := fs.ReadFile(fsys, file)
-		if err != nil {
-			report(file, "cannot read file: %v", unwrapPathError(err))
-			numbered = append(numbered, Migration{ID: pn.ID, Name: pn.Name, File: file})
+		files = append(files, loaded{m: Migration{ID: pn.ID, Name: pn.Name, File: file}})
+	}
+	readAll(fsys, files)
+	var migs, numbered []Migration // valid files; every parsed name, for the numbering check
+	for _, f := range files {
+		numbered = append(numbered, f.m)
+		if f.problem != "" {
+			report(f.m.File, "%s", f.problem)
 			continue
 		}
-		m := Migration{ID: pn.ID, Name: pn.Name, File: file, Size: int64(len(content))}
-		numbered = append(numbered, m)
-		if problem := checkContent(&m, content); problem != "" {
-			report(file, "%s", problem)
-			continue
-		}
-		migs = append(migs, m)
+		migs = append(migs, f.m)
 	}
 	problems = append(problems, checkNumbering(numbered)...)
 	slices.SortFunc(migs, func(a, b Migration) int { return a.ID - b.ID })
@@ -95,6 +94,41 @@ func loadMigrations(fsys fs.FS) ([]Migration, error) {
 		return nil, &FileError{Problems: problems}
 	}
 	return migs, nil
+}
+
+// loaded is one migration file as read and checked.
+type loaded struct {
+	m       Migration
+	problem string // "" when the file is valid
+}
+
+// readAll reads and checks the files, on as many goroutines as there are
+// CPUs: a folder of thousands of small files costs mostly system calls.
+func readAll(fsys fs.FS, files []loaded) {
+	workers := min(runtime.GOMAXPROCS(0), 8, len(files))
+	next := make(chan int, len(files))
+	for i := range files {
+		next <- i
+	}
+	close(next)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				f := &files[i]
+				content, err := fs.ReadFile(fsys, f.m.File)
+				if err != nil {
+					f.problem = fmt.Sprintf("cannot read file: %v", unwrapPathError(err))
+					continue
+				}
+				f.m.Size = int64(len(content))
+				f.problem = checkContent(&f.m, content)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // checkContent validates the bytes of a migration file, fills in the hash
