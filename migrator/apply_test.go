@@ -369,3 +369,26 @@ func TestNewValidatesOptions(t *testing.T) {
 		t.Error("nil db accepted")
 	}
 }
+
+// TestEnumValueInTransaction: from PostgreSQL 12 on (every version pgmig
+// supports) ALTER TYPE ... ADD VALUE runs in a transactional migration, but
+// the new value cannot be used in that same transaction (SQLSTATE 55P04);
+// a disable-transaction file can do both. Before 12 the first case failed.
+func TestEnumValueInTransaction(t *testing.T) {
+	db := migratortest.NewDatabase(t).DB
+	mustApply(t, db, fstest.MapFS{
+		"1_type.sql": file("CREATE TYPE mood AS ENUM ('sad');\nALTER TYPE mood ADD VALUE 'happy';"),
+	})
+	_, err := apply(t, db, fstest.MapFS{
+		"1_type.sql": file("CREATE TYPE mood AS ENUM ('sad');\nALTER TYPE mood ADD VALUE 'happy';"),
+		"2_use.sql":  file("ALTER TYPE mood ADD VALUE 'calm';\nSELECT 'calm'::mood;"),
+	})
+	var merr *migrator.MigrationError
+	if !errors.As(err, &merr) || merr.SQLState != "55P04" {
+		t.Fatalf("err = %v, want SQLSTATE 55P04 (unsafe use of new enum value)", err)
+	}
+	mustApply(t, db, fstest.MapFS{
+		"1_type.sql": file("CREATE TYPE mood AS ENUM ('sad');\nALTER TYPE mood ADD VALUE 'happy';"),
+		"2_use.sql":  file("-- pgmig disable-transaction\nALTER TYPE mood ADD VALUE 'calm';\nSELECT 'calm'::mood;"),
+	})
+}
