@@ -35,7 +35,7 @@ Examples:
 type Globals struct {
 	URL       string `help:"Connection URL or key=value string (default: $PGMIG_DATABASE_URL, $DATABASE_URL, then PG* variables)." placeholder:"URL"`
 	LogFormat string `help:"Log format on stderr: auto (console on a terminal, JSON otherwise), console or json." enum:"auto,console,json" default:"auto"`
-	LogLevel  string `help:"Log level: debug, info, warn or error." enum:"debug,info,warn,error" default:"info"`
+	LogLevel  string `help:"Log level: debug, info, warn or error (default: info for JSON logs; warn for console logs, since stdout already tells people what happened)." enum:"debug,info,warn,error," default:""`
 	Verbose   bool   `short:"v" help:"More detail: debug logs (each statement of disable-transaction files) and hashes in tables."`
 }
 
@@ -281,8 +281,10 @@ func (o *createdbOptions) create(ctx context.Context, a *app, conn *connection, 
 		}
 		if created {
 			a.log.Info().Str("database", name).Str("server", conn.describe(dbname)).Msg("created database")
+			fmt.Fprintf(a.stdout, "created database %s\n", name)
 		} else {
 			a.log.Info().Str("database", name).Msg("database already exists")
+			fmt.Fprintf(a.stdout, "database %s already exists\n", name)
 		}
 		return nil
 	}

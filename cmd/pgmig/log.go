@@ -10,7 +10,9 @@ import (
 )
 
 // newLogger returns the logger for stderr: console format on a terminal,
-// JSON otherwise, unless format says which.
+// JSON otherwise, unless format says which. Without a level, JSON logs (for
+// deploy systems) carry every event from info up, and console logs (for
+// people, who read the results on stdout) only warnings and errors.
 func newLogger(w io.Writer, format, level string) zerolog.Logger {
 	if format == "auto" || format == "" {
 		format = "json"
@@ -18,11 +20,17 @@ func newLogger(w io.Writer, format, level string) zerolog.Logger {
 			format = "console"
 		}
 	}
+	if level == "" {
+		level = "info"
+		if format == "console" {
+			level = "warn"
+		}
+	}
 	if format == "console" {
 		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly}
 	}
 	lvl, err := zerolog.ParseLevel(level)
-	if err != nil || level == "" {
+	if err != nil {
 		lvl = zerolog.InfoLevel
 	}
 	zerolog.DurationFieldUnit = time.Millisecond
