@@ -108,12 +108,13 @@ func discard(conn *sql.Conn) {
 // lockHolders lists the sessions that hold the migration lock. Errors are
 // ignored: this only feeds messages.
 func (m *Migrator) lockHolders(ctx context.Context, conn *sql.Conn) []LockHolder {
-	holders, _ := m.lockHoldersErr(ctx, conn)
+	holders, _ := queryLockHolders(ctx, conn)
 	return holders
 }
 
-func (m *Migrator) lockHoldersErr(ctx context.Context, conn *sql.Conn) ([]LockHolder, error) {
-	rows, err := conn.QueryContext(ctx, pgsql.Render(pgsql.LockHolders, "key", lockKeyLiteral))
+// queryLockHolders lists the sessions, other than q's, that hold the lock.
+func queryLockHolders(ctx context.Context, q queryer) ([]LockHolder, error) {
+	rows, err := q.QueryContext(ctx, pgsql.Render(pgsql.LockHolders, "key", lockKeyLiteral))
 	if err != nil {
 		return nil, err
 	}

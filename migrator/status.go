@@ -131,12 +131,7 @@ func (m *Migrator) Plan(ctx context.Context, target int) (*PlanResult, error) {
 	if err := m.checkTarget(target); err != nil {
 		return nil, err
 	}
-	conn, err := m.db.Conn(ctx)
-	if err != nil {
-		return nil, &ConnectError{Err: err}
-	}
-	defer conn.Close()
-	holders, err := m.lockHoldersErr(ctx, conn)
+	holders, err := queryLockHolders(ctx, m.db)
 	if err != nil {
 		return nil, &ConnectError{Err: err}
 	}
