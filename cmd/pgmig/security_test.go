@@ -214,22 +214,7 @@ const secTLSMigration = "CREATE TABLE tls_check AS SELECT ssl FROM pg_stat_ssl W
 // connection used TLS.
 func secUsedTLS(t *testing.T, d *migratortest.Database) bool {
 	t.Helper()
-	var ssl []bool
-	rows, err := d.DB.Query("SELECT ssl FROM tls_check")
-	if err != nil {
-		t.Fatalf("the migration did not run: %v", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var b bool
-		if err := rows.Scan(&b); err != nil {
-			t.Fatal(err)
-		}
-		ssl = append(ssl, b)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
+	ssl := secColumn[bool](t, d, "SELECT ssl FROM tls_check")
 	if len(ssl) != 1 {
 		t.Fatalf("tls_check has %d rows, want 1", len(ssl))
 	}
@@ -691,21 +676,27 @@ func secWeirdName(t *testing.T) string {
 	return `My "DB"; DROP DATABASE postgres;-- ` + secRandomHex(t, 4)
 }
 
-// secDatabases lists the secDatabases of d's server.
+// secDatabases lists the databases of d's server.
 func secDatabases(t *testing.T, d *migratortest.Database) []string {
 	t.Helper()
-	rows, err := d.DB.Query("SELECT datname FROM pg_database ORDER BY datname")
+	return secColumn[string](t, d, "SELECT datname FROM pg_database ORDER BY datname")
+}
+
+// secColumn runs a one-column query on d and returns its values.
+func secColumn[T any](t *testing.T, d *migratortest.Database, query string) []T {
+	t.Helper()
+	rows, err := d.DB.Query(query)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%s: %v", query, err)
 	}
 	defer rows.Close()
-	var out []string
+	var out []T
 	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
+		var v T
+		if err := rows.Scan(&v); err != nil {
 			t.Fatal(err)
 		}
-		out = append(out, n)
+		out = append(out, v)
 	}
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
