@@ -27,7 +27,12 @@ type token struct {
 type lexer struct {
 	src string
 	pos int
+	// metas, when not nil, collects the psql meta-commands skipped.
+	metas *[]span
 }
+
+// span is src[start:end].
+type span struct{ start, end int }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
@@ -67,6 +72,17 @@ func (l *lexer) next() (token, *ScanError) {
 		}
 		if src[l.pos] == '-' && l.at(l.pos+1) == '-' {
 			l.pos = lineCommentEnd(src, l.pos)
+			continue
+		}
+		if src[l.pos] == '\\' {
+			// A psql meta-command (\connect, \restrict, ...) runs to the end
+			// of its line. PostgreSQL has no operator with a backslash, so
+			// outside quotes and comments one can only start such a command.
+			end := lineCommentEnd(src, l.pos)
+			if l.metas != nil {
+				*l.metas = append(*l.metas, span{l.pos, end})
+			}
+			l.pos = end
 			continue
 		}
 		if src[l.pos] == '/' && l.at(l.pos+1) == '*' {

@@ -1,5 +1,7 @@
 package sqlscan
 
+import "strings"
+
 // Statement is one top-level SQL statement of a source text.
 type Statement struct {
 	// Text runs from the statement's first token (leading whitespace and
@@ -13,27 +15,71 @@ type Statement struct {
 	Keyword string // first keyword, upper-case ("CREATE"); "" if the statement starts with another token
 }
 
+// MetaCommand is a psql meta-command (a line such as \connect db or
+// \restrict KEY) at the top level of a source text. PostgreSQL does not
+// know them: only psql does.
+type MetaCommand struct {
+	Text   string // from the backslash to the end of the line
+	Name   string // the command without its backslash: "connect", "restrict"
+	Offset int    // byte offset of the backslash in the source
+	Line   int    // 1-based line
+	Column int    // 1-based column, in runes
+}
+
 // Split splits src into top-level statements, in order. Statements that
 // hold no token (only whitespace, comments or ';') are dropped; the last
 // statement need not end with ';'. A leading UTF-8 byte order mark is
-// skipped. For an unterminated quoted string, quoted identifier,
-// dollar-quoted string or block comment, Split returns nil and a *ScanError
-// naming where the construct started.
+// skipped, and so are psql meta-commands (see [SplitScript]). For an
+// unterminated quoted string, quoted identifier, dollar-quoted string or
+// block comment, Split returns nil and a *ScanError naming where the
+// construct started.
 func Split(src string) ([]Statement, error) {
+	stmts, _, err := split(src, false)
+	return stmts, err
+}
+
+// SplitScript is [Split] that also returns the psql meta-commands of src,
+// in order. A meta-command runs from a backslash outside quotes and
+// comments to the end of its line and belongs to no statement.
+func SplitScript(src string) ([]Statement, []MetaCommand, error) {
+	return split(src, true)
+}
+
+func split(src string, withMeta bool) ([]Statement, []MetaCommand, error) {
 	l := lexer{src: src, pos: bomLen(src)}
+	var spans []span
+	if withMeta {
+		l.metas = &spans
+	}
 	pos := position{line: 1, col: 1, off: l.pos}
 	var out []Statement
+	var metas []MetaCommand
+	// flushMetas turns the spans collected up to offset upTo into commands;
+	// pos only moves forward, so they are taken in source order.
+	flushMetas := func(upTo int) {
+		for len(spans) > 0 && spans[0].start < upTo {
+			sp := spans[0]
+			spans = spans[1:]
+			pos.advance(src, sp.start)
+			text := src[sp.start:sp.end]
+			name := text[1:]
+			if i := strings.IndexAny(name, " \t\f\v"); i >= 0 {
+				name = name[:i]
+			}
+			metas = append(metas, MetaCommand{Text: text, Name: name, Offset: sp.start, Line: pos.line, Column: pos.col})
+		}
+	}
 	var st splitState
 	st.reset()
 	for {
 		t, err := l.next()
 		if err != nil {
-			pos.advance(src, err.Offset)
-			err.Line, err.Column = pos.line, pos.col
-			return nil, err
+			err.Line, err.Column = LineCol(src, err.Offset)
+			return nil, nil, err
 		}
 		if t.kind == tokEOF || t.kind == tokSemi && st.parens == 0 && st.begins == 0 {
 			if st.start >= 0 {
+				flushMetas(st.start)
 				pos.advance(src, st.start)
 				out = append(out, Statement{
 					Text:    src[st.start:st.end],
@@ -43,8 +89,10 @@ func Split(src string) ([]Statement, error) {
 					Keyword: st.keyword,
 				})
 			}
+			flushMetas(t.end + 1)
 			if t.kind == tokEOF {
-				return out, nil
+				flushMetas(len(src) + 1)
+				return out, metas, nil
 			}
 			st.reset()
 			continue

@@ -3,6 +3,7 @@ package sqlscan
 import (
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -205,5 +206,56 @@ func TestWords(t *testing.T) {
 		if !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("Words(%q, %d) = %q, want %q", tt.text, tt.n, got, tt.want)
 		}
+	}
+}
+
+func TestSplitScriptMetaCommands(t *testing.T) {
+	src := "\\restrict abc123\n" +
+		"SET x = 1;\n" +
+		"SELECT '\\not a command', E'\\\\' -- \\nor this\n" +
+		"/* \\nor\nthis */ ;\n" +
+		"\\connect other\n" +
+		"CREATE TABLE t (id int);\n" +
+		"\\unrestrict abc123"
+	stmts, metas, err := SplitScript(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range stmts {
+		got = append(got, s.Text)
+	}
+	wantStmts := []string{"SET x = 1", "SELECT '\\not a command', E'\\\\'", "CREATE TABLE t (id int)"}
+	if strings.Join(got, "|") != strings.Join(wantStmts, "|") {
+		t.Errorf("statements = %q, want %q", got, wantStmts)
+	}
+	want := []MetaCommand{
+		{Text: "\\restrict abc123", Name: "restrict", Offset: 0, Line: 1, Column: 1},
+		{Text: "\\connect other", Name: "connect", Offset: strings.Index(src, "\\connect"), Line: 6, Column: 1},
+		{Text: "\\unrestrict abc123", Name: "unrestrict", Offset: strings.Index(src, "\\unrestrict"), Line: 8, Column: 1},
+	}
+	if len(metas) != len(want) {
+		t.Fatalf("meta-commands = %+v, want %+v", metas, want)
+	}
+	for i := range want {
+		if metas[i] != want[i] {
+			t.Errorf("meta-command %d = %+v, want %+v", i, metas[i], want[i])
+		}
+	}
+	// Split skips them the same way.
+	plain, err := Split(src)
+	if err != nil || len(plain) != len(stmts) {
+		t.Fatalf("Split = %d statements, %v; want %d", len(plain), err, len(stmts))
+	}
+}
+
+func TestSplitScriptMetaInsideStatement(t *testing.T) {
+	src := "SELECT 1\n\\gset\n, 2;"
+	stmts, metas, err := SplitScript(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stmts) != 1 || len(metas) != 1 || metas[0].Name != "gset" || metas[0].Line != 2 {
+		t.Fatalf("stmts = %+v, metas = %+v", stmts, metas)
 	}
 }
