@@ -50,7 +50,7 @@ func (m *Migrator) Apply(ctx context.Context) (*ApplyResult, error) {
 // ApplyTo is Apply that stops after migration target (inclusive); target 0
 // means the last one. A target below an applied migration, or above the
 // highest file, is a *TargetError: pgmig never goes down.
-func (m *Migrator) ApplyTo(ctx context.Context, target int) (*ApplyResult, error) {
+func (m *Migrator) ApplyTo(ctx context.Context, target int) (_ *ApplyResult, err error) {
 	start := time.Now()
 	res := &ApplyResult{}
 	defer func() { res.Duration = time.Since(start) }()
@@ -58,34 +58,51 @@ func (m *Migrator) ApplyTo(ctx context.Context, target int) (*ApplyResult, error
 		return res, err
 	}
 
-	conn, err := m.db.Conn(ctx)
-	if err != nil {
-		return res, &ConnectError{Err: err}
+	conn, cerr := m.db.Conn(ctx)
+	if cerr != nil {
+		return res, &ConnectError{Err: cerr}
 	}
 	defer conn.Close()
-	if err := m.lock(ctx, conn); err != nil {
-		if ctx.Err() == nil && !errors.Is(err, ErrLockTimeout) {
-			// The lock query is the first one: a failure here is a connection problem.
-			err = &ConnectError{Err: err}
-		}
+	pid, err := m.lock(ctx, conn)
+	if err != nil {
 		return res, err
 	}
-	defer m.unlock(ctx, conn)
-
-	table, err := m.ensureTable(ctx, conn)
-	if err != nil {
-		return res, lost(ctx, err, "setting up the tracking table", nil, 0)
+	s := &session{conn: conn, pid: pid}
+	defer func() {
+		if !m.unlock(ctx, conn, pid) {
+			var pe *PoolerError
+			if errors.As(err, &pe) {
+				pe.Stranded = true
+			}
+		}
+	}()
+	if err := m.checkOwnSession(ctx, pid); err != nil {
+		return res, err
 	}
-	rows, err := readApplied(ctx, conn, table)
+
+	if s.table, err = m.ensureTable(ctx, conn); err != nil {
+		return res, m.lost(ctx, err, "setting up the tracking table", nil, 0)
+	}
+	rows, err := readApplied(ctx, conn, s.table)
 	if err != nil {
-		return res, lost(ctx, err, "reading the tracking table", nil, 0)
+		return res, m.lost(ctx, err, "reading the tracking table", nil, 0)
+	}
+	if err := ensureRow0(ctx, conn, s.table, rows); err != nil {
+		return res, m.lost(ctx, err, "setting up the tracking table", nil, 0)
 	}
 	sts := compare(m.fsys, m.migrations, rows)
 	if err := integrityError(sts); err != nil {
 		return res, err
 	}
-	res.Table = table.display
+	res.Table = s.table.display
 	pending, remaining, err := m.pendingUpTo(sts, target)
+	if err != nil {
+		return res, err
+	}
+	warnings, err := m.runnable(sts, target)
+	for _, w := range warnings {
+		m.opts.log.Warn().Str("file", w.File).Msg(w.Problem)
+	}
 	if err != nil {
 		return res, err
 	}
@@ -103,10 +120,13 @@ func (m *Migrator) ApplyTo(ctx context.Context, target int) (*ApplyResult, error
 			}
 			return res, err
 		}
+		for _, w := range mig.warnings {
+			m.opts.log.Warn().Str("file", mig.File).Msg(w)
+		}
 		// Every commit but the last skips the WAL flush; the last one
 		// flushes them all (unless each migration must flush).
 		async := !m.opts.syncEach && i < len(pending)-1 && !mig.DisableTransaction
-		d, err := m.run(ctx, conn, table, mig, async)
+		d, err := m.run(ctx, s, mig, async)
 		if err != nil {
 			if asyncCommits {
 				flush(ctx, conn)
@@ -119,6 +139,13 @@ func (m *Migrator) ApplyTo(ctx context.Context, target int) (*ApplyResult, error
 			Dur("duration", d).Msg("applied migration")
 	}
 	return res, nil
+}
+
+// session is the connection a run holds the migration lock on.
+type session struct {
+	conn  *sql.Conn
+	pid   int // server process holding the lock
+	table trackingTable
 }
 
 // TargetError reports an --to target that pgmig cannot honour.
@@ -185,15 +212,16 @@ func (m *Migrator) applied(sts []MigrationStatus) (n int, hashCheckSkipped []Mig
 func (m *Migrator) byID(id int) Migration { return m.migrations[id-1] }
 
 // run applies one migration and records it.
-func (m *Migrator) run(ctx context.Context, conn *sql.Conn, t trackingTable, mig Migration, async bool) (time.Duration, error) {
+func (m *Migrator) run(ctx context.Context, s *session, mig Migration, async bool) (time.Duration, error) {
 	var prefix, suffix string
 	if !mig.DisableTransaction {
-		begin := pgsql.BeginMigration
+		prefix = pgsql.BeginMigration + "\n" + s.assertLock() + "\n"
+		sync := ""
 		if async {
-			begin = pgsql.BeginMigrationAsync
+			sync = pgsql.SynchronousCommitOff + "\n"
 		}
-		prefix = begin + "\n"
-		suffix = "\n;\n" + t.recordStatement(mig, pgsql.MigrationDuration) + ";\n" + pgsql.Commit
+		suffix = "\n;\n" + pgsql.ResetSession + "\n" + sync +
+			s.table.recordStatement(mig, pgsql.MigrationDuration) + ";\n" + pgsql.Commit
 	}
 	query, body, err := m.readQuery(mig, prefix, suffix)
 	if err != nil {
@@ -201,17 +229,27 @@ func (m *Migrator) run(ctx context.Context, conn *sql.Conn, t trackingTable, mig
 	}
 	start := time.Now()
 	if mig.DisableTransaction {
-		err = m.runStatements(ctx, conn, t, mig, body)
+		err = m.runStatements(ctx, s, mig, body)
 	} else {
-		err = runTransaction(ctx, conn, mig, query, body, len(prefix))
+		err = runTransaction(ctx, s.conn, mig, query, body, len(prefix))
 	}
 	if err != nil && ctx.Err() != nil {
 		err = fmt.Errorf("interrupted while running %s: %w (%w)", mig.File, ctx.Err(), err)
 	}
 	if merr := (*MigrationError)(nil); errors.As(err, &merr) {
-		err = lost(ctx, err, "running "+mig.File, &mig, merr.Statement)
+		if merr.SQLState == "PGM01" {
+			return time.Since(start), &PoolerError{PID: s.pid, Reason: fmt.Sprintf("%s before %s ran (nothing of it was applied)", merr.Message, mig.File)}
+		}
+		merr.Timeout = lookupTimeout(ctx, s.conn, merr.Err)
+		err = m.lost(ctx, err, "running "+mig.File, &mig, merr.Statement)
 	}
 	return time.Since(start), err
+}
+
+// assertLock is the statement that stops a transaction that does not run
+// on the server process holding the migration lock.
+func (s *session) assertLock() string {
+	return pgsql.Render(pgsql.AssertLockSession, "pid", strconv.Itoa(s.pid))
 }
 
 // runTransaction sends the migration, its bookkeeping row and the commit as
@@ -250,6 +288,9 @@ func (m *Migrator) readQuery(mig Migration, prefix, suffix string) (query, body 
 		return "", "", fmt.Errorf("%s changed while pgmig was running; nothing of it was applied", mig.File)
 	}
 	buf = buf[:len(prefix)+n]
+	for _, b := range mig.blanks {
+		blankOut(content[b.off : b.off+b.len])
+	}
 	if bom := "\uFEFF"; bytes.HasPrefix(content, []byte(bom)) {
 		// Drop the byte-order mark: PostgreSQL would read it as part of the
 		// first token. The hash above covered it.
@@ -260,6 +301,16 @@ func (m *Migrator) readQuery(mig Migration, prefix, suffix string) (query, body 
 	query = unsafe.String(unsafe.SliceData(buf), len(buf))
 	body = query[len(prefix) : len(query)-len(suffix)]
 	return query, body, nil
+}
+
+// blankOut replaces the bytes of b with spaces, keeping line breaks, so
+// that what PostgreSQL reports about the rest keeps its lines and columns.
+func blankOut(b []byte) {
+	for i, c := range b {
+		if c != '\n' && c != '\r' {
+			b[i] = ' '
+		}
+	}
 }
 
 // flush waits until every commit of this session is durable. Errors are
@@ -274,21 +325,25 @@ func flush(ctx context.Context, conn *sql.Conn) {
 }
 
 // runStatements runs a disable-transaction migration one statement at a
-// time, outside any transaction, then records it.
-func (m *Migrator) runStatements(ctx context.Context, conn *sql.Conn, t trackingTable, mig Migration, body string) error {
+// time, outside any transaction, then puts the session back to its
+// defaults and records the migration in one round trip.
+func (m *Migrator) runStatements(ctx context.Context, s *session, mig Migration, body string) error {
 	start := time.Now()
 	stmts, err := sqlscan.Split(body)
 	if err != nil {
 		return fmt.Errorf("%s: %w", mig.File, err)
 	}
-	for i, s := range stmts {
-		if _, err := conn.ExecContext(ctx, s.Text); err != nil {
-			return newMigrationError(mig, body, s.Text, s.Offset, i+1, len(stmts), err)
-		}
-		m.opts.log.Debug().Str("file", mig.File).Int("statement", i+1).Int("line", s.Line).Msg("statement done")
+	if _, err := s.conn.ExecContext(ctx, s.assertLock()); err != nil {
+		return newMigrationError(mig, body, "", 0, 1, len(stmts), err)
 	}
-	record := t.recordStatement(mig, strconv.FormatInt(ceilMillis(time.Since(start)), 10))
-	if _, err := conn.ExecContext(ctx, record); err != nil {
+	for i, st := range stmts {
+		if _, err := s.conn.ExecContext(ctx, st.Text); err != nil {
+			return newMigrationError(mig, body, st.Text, st.Offset, i+1, len(stmts), err)
+		}
+		m.opts.log.Debug().Str("file", mig.File).Int("statement", i+1).Int("line", st.Line).Msg("statement done")
+	}
+	record := pgsql.ResetSession + "\n" + s.table.recordStatement(mig, strconv.FormatInt(ceilMillis(time.Since(start)), 10))
+	if _, err := s.conn.ExecContext(ctx, record); err != nil {
 		return &MigrationError{Migration: mig, Err: err, Statement: len(stmts) + 1, Statements: len(stmts), Recording: true}
 	}
 	return nil
@@ -301,8 +356,9 @@ func ceilMillis(d time.Duration) int64 {
 }
 
 // lost turns err into a *ConnectionLostError when the session is gone (and
-// the context was not cancelled), else returns it unchanged.
-func lost(ctx context.Context, err error, during string, mig *Migration, stmt int) error {
+// the context was not cancelled), else returns it unchanged. When a timeout
+// setting ended the session, the error names it.
+func (m *Migrator) lost(ctx context.Context, err error, during string, mig *Migration, stmt int) error {
 	if ctx.Err() != nil || !connectionLost(err) {
 		return err
 	}
@@ -310,5 +366,5 @@ func lost(ctx context.Context, err error, during string, mig *Migration, stmt in
 	if errors.As(err, &merr) {
 		err = merr.Err
 	}
-	return &ConnectionLostError{During: during, Migration: mig, Statement: stmt, Err: err}
+	return &ConnectionLostError{During: during, Migration: mig, Statement: stmt, Err: err, Timeout: lookupTimeout(ctx, m.db, err)}
 }

@@ -158,7 +158,7 @@ func TestDisableTransactionFailureHalfway(t *testing.T) {
 func TestNonTransactionalStatementInTransactionalFile(t *testing.T) {
 	db := migratortest.NewDatabase(t).DB
 	// Known cases are refused before anything runs.
-	_, err := migrator.New(db, fstest.MapFS{"1_t.sql": file("CREATE TABLE t (id int);\nCREATE UNIQUE INDEX CONCURRENTLY t_id ON t (id);\n")})
+	_, err := apply(t, db, fstest.MapFS{"1_t.sql": file("CREATE TABLE t (id int);\nCREATE UNIQUE INDEX CONCURRENTLY t_id ON t (id);\n")})
 	var ferr *migrator.FileError
 	if !errors.As(err, &ferr) || !strings.Contains(err.Error(), "1_t.sql: line 2: CREATE INDEX CONCURRENTLY cannot run inside a transaction block") {
 		t.Fatalf("err = %v", err)
@@ -277,8 +277,13 @@ func TestMigrationChangingSearchPathStillRecorded(t *testing.T) {
 		"2_table.sql":  file("CREATE TABLE things (id int);"),
 	}
 	mustApply(t, db, fsys)
-	if ids(trackingRows(t, db, "public.migrations")) != "0,1,2" || !tableExists(t, db, "app.things") {
+	if ids(trackingRows(t, db, "public.migrations")) != "0,1,2" {
 		t.Fatal("rows not recorded in public.migrations")
+	}
+	// The search path a migration sets ends with it: the next one starts
+	// from the session's defaults.
+	if !tableExists(t, db, "public.things") || tableExists(t, db, "app.things") {
+		t.Fatal("search_path of migration 1 leaked into migration 2")
 	}
 }
 

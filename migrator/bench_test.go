@@ -66,7 +66,7 @@ func BenchmarkLoadMigrations(b *testing.B) {
 				b.SetBytes(bytes)
 				b.ReportAllocs()
 				for b.Loop() {
-					migs, err := loadMigrations(fsys)
+					migs, err := loadMigrations(fsys, false)
 					if err != nil {
 						b.Fatal(err)
 					}
@@ -105,7 +105,7 @@ func BenchmarkCompare(b *testing.B) {
 	for _, n := range []int{1000, 10000} {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
 			fsys := benchMapFS(n)
-			migs, err := loadMigrations(fsys)
+			migs, err := loadMigrations(fsys, false)
 			if err != nil {
 				b.Fatal(err)
 			}

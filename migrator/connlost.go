@@ -18,9 +18,10 @@ import (
 // session, or the network failed. Migrations committed before stay applied;
 // a rerun of Apply finishes the job.
 type ConnectionLostError struct {
-	During    string     // what pgmig was doing
-	Migration *Migration // the migration that was running, if any
-	Statement int        // its statement, for disable-transaction files
+	During    string          // what pgmig was doing
+	Migration *Migration      // the migration that was running, if any
+	Statement int             // its statement, for disable-transaction files
+	Timeout   *TimeoutSetting // the setting that ended the session, when one did
 	Err       error
 }
 
@@ -30,7 +31,11 @@ func (e *ConnectionLostError) Unwrap() error { return e.Err }
 func (e *ConnectionLostError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "lost the connection to the database while %s: %v", e.During, e.Err)
-	b.WriteString("\nthe server ended the session (restart, crash, pg_terminate_backend) or the network failed")
+	if e.Timeout != nil {
+		b.WriteString("\nthe server ended the session because of " + e.Timeout.String())
+	} else {
+		b.WriteString("\nthe server ended the session (restart, crash, pg_terminate_backend) or the network failed")
+	}
 	if m := e.Migration; m != nil {
 		if m.DisableTransaction {
 			fmt.Fprintf(&b, "; statement %d of %s may have partly run and was not recorded, statements before it stay committed", e.Statement, m.File)
@@ -54,9 +59,9 @@ func connectionLost(err error) bool {
 		return true
 	}
 	var pqErr *pq.Error
-	if errors.As(err, &pqErr) {
-		code := string(pqErr.Code)
-		return strings.HasPrefix(code, "08") || strings.HasPrefix(code, "57P")
+	if errors.As(err, &pqErr) && (pqErr.Severity == pq.Efatal || pqErr.Severity == pq.Epanic) {
+		return true // the server ends the session after a FATAL error (timeouts such as 25P03, 25P04)
 	}
-	return false
+	code := sqlState(err)
+	return strings.HasPrefix(code, "08") || strings.HasPrefix(code, "57P")
 }

@@ -24,13 +24,19 @@ type CreateDatabaseOptions struct {
 // pg_database first, so it succeeds without the CREATEDB privilege when the
 // database already exists, and treats "already exists" (SQLSTATE 42P04,
 // a concurrent creation) as success. created tells whether it created it.
+// On a hot standby it returns a *ReadOnlyError, even when the database
+// exists: pointing a deploy at a replica is a mistake to show at once.
 func CreateDatabase(ctx context.Context, maint *sql.DB, name string, opts CreateDatabaseOptions) (created bool, err error) {
 	if name == "" {
 		return false, errors.New("no database name given")
 	}
 	var n int
-	if err := maint.QueryRowContext(ctx, pgsql.Render(pgsql.DatabaseExists, "name", pq.QuoteLiteral(name))).Scan(&n); err != nil {
+	var standby bool
+	if err := maint.QueryRowContext(ctx, pgsql.Render(pgsql.DatabaseExists, "name", pq.QuoteLiteral(name))).Scan(&n, &standby); err != nil {
 		return false, &ConnectError{Err: err}
+	}
+	if standby {
+		return false, &ReadOnlyError{Standby: true}
 	}
 	if n > 0 {
 		return false, nil

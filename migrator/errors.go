@@ -131,3 +131,116 @@ type TableError struct {
 func (e *TableError) Error() string {
 	return fmt.Sprintf("tracking table %s: %s", e.Table, e.Problem)
 }
+
+// FoundTable is a table with the layout of a tracking table, found in
+// another schema than the one pgmig looked in.
+type FoundTable struct {
+	Table     string // schema-qualified, as schema.table
+	Readable  bool   // this role may read it; Rows and HighestID are 0 when not
+	Rows      int64  // rows, row 0 included
+	HighestID int64
+}
+
+func (f FoundTable) String() string {
+	if !f.Readable {
+		return f.Table + " (not readable by this role)"
+	}
+	return fmt.Sprintf("%s (%d rows, highest id %d)", f.Table, f.Rows, f.HighestID)
+}
+
+// TableElsewhereError reports that the tracking table is not where pgmig
+// looked (through the search_path, or in the schema given), while tables
+// with its layout exist in other schemas: the session's search path or the
+// table setting is wrong. Nothing was created or applied; treating the
+// database as new would apply every migration a second time.
+type TableElsewhereError struct {
+	Table      string       // the table pgmig looked for, as given
+	SearchPath string       // the schemas of the session's search path, when Table has no schema
+	Found      []FoundTable // in schema order
+}
+
+func (e *TableElsewhereError) Error() string {
+	var b strings.Builder
+	where := "in the search path (" + e.SearchPath + ")"
+	if e.SearchPath == "" {
+		where = "in the search path, which names no existing schema"
+	}
+	if strings.Contains(e.Table, ".") {
+		where = "there"
+	}
+	fmt.Fprintf(&b, "tracking table %s not found %s, but ", e.Table, where)
+	if len(e.Found) == 1 {
+		b.WriteString("a table with the layout of a migrations table exists in another schema:")
+	} else {
+		fmt.Fprintf(&b, "%d tables with the layout of a migrations table exist in other schemas:", len(e.Found))
+	}
+	for _, f := range e.Found {
+		b.WriteString("\n  " + f.String())
+	}
+	b.WriteString("\nnothing was created or applied: on a database migrated before, starting over would run every migration again")
+	return b.String()
+}
+
+// ReadOnlyError reports a server that does not take writes: a hot standby,
+// or a session that is read-only by default. Apply and CreateDatabase
+// return it before they change anything, even when nothing is pending.
+type ReadOnlyError struct {
+	Standby bool   // the server is a hot standby (in recovery)
+	Source  string // else where default_transaction_read_only = on comes from (pg_settings.source), if known
+}
+
+func (e *ReadOnlyError) Error() string {
+	if e.Standby {
+		return "the server is a read-only hot standby (a replica in recovery); migrations can only run on the primary"
+	}
+	msg := "the session is read-only: default_transaction_read_only is on"
+	if e.Source != "" {
+		msg += ", " + describeSource(e.Source)
+	}
+	return msg
+}
+
+// PoolerError reports a connection that does not own its server session:
+// behind a pooler in transaction or statement mode (PgBouncer's
+// pool_mode = transaction), consecutive transactions of one client run on
+// different server processes, so a session advisory lock neither keeps other
+// runs out nor can be released reliably. Apply returns it before it runs
+// anything.
+type PoolerError struct {
+	PID      int    // the server process that holds, or held, the migration lock
+	Reason   string // what pgmig observed
+	Stranded bool   // the release of the lock reached another server process: PID still holds it
+}
+
+func (e *PoolerError) Error() string {
+	msg := fmt.Sprintf("the connection does not keep one server session: %s; "+
+		"this happens behind a connection pooler in transaction or statement mode, where the migration lock cannot protect a run", e.Reason)
+	if e.Stranded {
+		msg += fmt.Sprintf("; the migration lock could not be released and stays held by server process %d until its session ends "+
+			"(SELECT pg_terminate_backend(%d) on the server ends it)", e.PID, e.PID)
+	}
+	return msg
+}
+
+// describeSource turns a pg_settings.source value into words.
+func describeSource(source string) string {
+	switch source {
+	case "user":
+		return "set for the role (ALTER ROLE ... SET)"
+	case "database":
+		return "set for the database (ALTER DATABASE ... SET)"
+	case "database user":
+		return "set for the role in this database (ALTER ROLE ... IN DATABASE ... SET)"
+	case "configuration file":
+		return "set in the server's configuration file"
+	case "client":
+		return "set by the client at connect time (PGOPTIONS or the connection's options)"
+	case "session":
+		return "set in the session"
+	case "command line", "environment variable", "global":
+		return "set when the server started (" + source + ")"
+	case "default", "override":
+		return "the server's default"
+	}
+	return "from " + source
+}

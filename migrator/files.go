@@ -25,13 +25,28 @@ type Migration struct {
 	DisableTransaction bool   // file runs statement by statement, outside a transaction
 	DisableHashCheck   bool   // file may change after it was applied
 
-	warnings []string // advice found while checking the file
+	warnings []string // advice for when the file is about to run
+	// problems are rules about how the file would run that it breaks
+	// (transaction control, statements that cannot run in a transaction,
+	// unknown headers, psql meta-commands). They stop it from running, but
+	// never stop a run where the file is already applied: then only its
+	// hash counts.
+	problems []string
+	// blanks are byte ranges of the file that pgmig replaces with spaces
+	// when it runs the file: a BEGIN ... COMMIT wrapper around the whole
+	// file, and psql's \restrict and \unrestrict lines. The hash covers
+	// the file as it is.
+	blanks []blank
 }
+
+// blank is a byte range of a migration file, see Migration.blanks.
+type blank struct{ off, len int }
 
 // loadMigrations reads every migration file at the top level of fsys,
 // checks each one and the numbering as a whole, and returns the migrations
-// in id order. All problems are reported together in a *FileError.
-func loadMigrations(fsys fs.FS) ([]Migration, error) {
+// in id order. All problems are reported together in a *FileError. With
+// strict, every file is also held to the rules of a file still to run.
+func loadMigrations(fsys fs.FS, strict bool) ([]Migration, error) {
 	entries, err := fs.ReadDir(fsys, ".")
 	if err != nil {
 		return nil, fmt.Errorf("reading migrations folder: %w", err)
@@ -85,6 +100,11 @@ func loadMigrations(fsys fs.FS) ([]Migration, error) {
 			report(f.m.File, "%s", f.problem)
 			continue
 		}
+		if strict {
+			for _, p := range f.m.problems {
+				report(f.m.File, "%s", p)
+			}
+		}
 		migs = append(migs, f.m)
 	}
 	problems = append(problems, checkNumbering(numbered)...)
@@ -131,8 +151,11 @@ func readAll(fsys fs.FS, files []loaded) {
 	wg.Wait()
 }
 
-// checkContent validates the bytes of a migration file, fills in the hash
-// and header flags, and returns what is wrong with it ("" when nothing).
+// checkContent validates the bytes of a migration file and fills in the
+// hash, the header flags, the rules the file breaks and its warnings. It
+// returns what makes the file unusable whatever its state ("" when
+// nothing): such a file cannot be hashed as postgres-migrations did, or not
+// sent to PostgreSQL at all.
 func checkContent(m *Migration, content []byte) string {
 	if !utf8.Valid(content) {
 		line, col := invalidUTF8At(content)
@@ -147,32 +170,114 @@ func checkContent(m *Migration, content []byte) string {
 	// src outlives this call except strings formatted anew.
 	src := unsafe.String(unsafe.SliceData(content), len(content))
 	h := parseHeaders(src)
-	if len(h.misplaced) > 0 {
-		return fmt.Sprintf("header %q must stand alone on a comment line, as in '-- pgmig disable-transaction'", h.misplaced[0])
-	}
 	m.DisableTransaction, m.DisableHashCheck = h.disableTransaction, h.disableHashCheck
-	stmts, err := sqlscan.Split(src)
+	m.problems = append(m.problems, h.problems...)
+	stmts, metas, err := sqlscan.SplitScript(src)
 	if err != nil {
-		return err.Error()
+		m.problems = append(m.problems, err.Error())
+		return ""
 	}
-	if !m.DisableTransaction {
-		for _, s := range stmts {
-			if form, ok := sqlscan.TransactionControl(s); ok {
-				return fmt.Sprintf("line %d: %s: pgmig runs each migration in a transaction of its own and refuses transaction control in it; "+
-					"remove it, or add a line '-- pgmig disable-transaction' to run the file statement by statement", s.Line, form)
-			}
-			words := sqlscan.Words(s, statementWords)
-			if what := notInTransaction(words); what != "" {
-				return fmt.Sprintf("line %d: %s cannot run inside a transaction block; "+
-					"add a line '-- pgmig disable-transaction' to run the file statement by statement, outside a transaction", s.Line, what)
-			}
-			if addsEnumValue(words) {
-				m.warnings = append(m.warnings, fmt.Sprintf("line %d: ALTER TYPE ... ADD VALUE in a transaction: the new value cannot be used "+
-					"in the same migration, and PostgreSQL before 12 refuses it; consider '-- pgmig disable-transaction' or a migration of its own", s.Line))
-			}
+	for _, mc := range metas {
+		if problem := metaCommandProblem(mc); problem != "" {
+			m.problems = append(m.problems, problem)
+		} else {
+			m.blanks = append(m.blanks, blank{mc.Offset, len(mc.Text)})
 		}
 	}
+	if !m.DisableTransaction {
+		m.checkTransactional(stmts)
+	}
 	return ""
+}
+
+// metaCommandProblem says what to do about a psql meta-command in a
+// migration file, or returns "" for the two that pgmig skips: pg_dump writes
+// \restrict KEY and \unrestrict KEY around its output to guard psql
+// sessions, and they mean nothing to a client that sends the file as SQL.
+func metaCommandProblem(mc sqlscan.MetaCommand) string {
+	what := "remove the line, or write what it does in SQL"
+	switch mc.Name {
+	case "restrict", "unrestrict":
+		return ""
+	case "connect", "c":
+		what = "remove the line: pgmig runs every migration on the database it is connected to"
+	case ".":
+		what = "COPY ... FROM stdin data can only be sent by psql; load the rows with INSERT statements or COPY from a server file"
+	case "set", "i", "include", "ir", "include_relative":
+		what = "pgmig does not expand psql variables or include files; write the SQL into the file itself"
+	}
+	return fmt.Sprintf("line %d: %q is a psql meta-command, not SQL, and PostgreSQL cannot run it; %s", mc.Line, mc.Text, what)
+}
+
+// checkTransactional checks a file that runs inside a transaction: no
+// transaction control except one BEGIN ... COMMIT around the whole file,
+// and no statement that PostgreSQL refuses in a transaction block.
+func (m *Migration) checkTransactional(stmts []sqlscan.Statement) {
+	var control []int // statements that are transaction control
+	for i, s := range stmts {
+		if _, ok := sqlscan.TransactionControl(s); ok {
+			control = append(control, i)
+			continue
+		}
+		words := sqlscan.Words(s, statementWords)
+		if what := notInTransaction(words); what != "" {
+			m.problems = append(m.problems, fmt.Sprintf("line %d: %s cannot run inside a transaction block; "+
+				"add a line '-- pgmig disable-transaction' to run the file statement by statement, outside a transaction", s.Line, what))
+		}
+		if addsEnumValue(words) {
+			m.warnings = append(m.warnings, fmt.Sprintf("line %d: ALTER TYPE ... ADD VALUE in a transaction: the new value cannot be used "+
+				"in the same migration, and PostgreSQL before 12 refuses it; consider '-- pgmig disable-transaction' or a migration of its own", s.Line))
+		}
+	}
+	if last := len(stmts) - 1; len(control) == 2 && control[0] == 0 && control[1] == last {
+		begin, commit := stmts[0], stmts[last]
+		switch {
+		case !plainBegin(sqlscan.Words(begin, statementWords)):
+			m.problems = append(m.problems, fmt.Sprintf("line %d: %q sets transaction modes, which pgmig would not honour: "+
+				"it runs the file in a transaction of its own; replace the line with 'SET TRANSACTION ...' and the same modes, "+
+				"or remove it and the final COMMIT", begin.Line, begin.Text))
+		case !plainCommit(sqlscan.Words(commit, statementWords)):
+			m.problems = append(m.problems, fmt.Sprintf("line %d: %q: a file wrapped in BEGIN ... COMMIT must end with a plain COMMIT", commit.Line, commit.Text))
+		default:
+			m.blanks = append(m.blanks, blank{begin.Offset, len(begin.Text)}, blank{commit.Offset, len(commit.Text)})
+			m.warnings = append(m.warnings, fmt.Sprintf("lines %d and %d: the file wraps its statements in %s ... %s; pgmig runs them "+
+				"in a transaction of its own together with the bookkeeping row, and skips the wrapper", begin.Line, commit.Line,
+				strings.ToUpper(sqlscan.Words(begin, 1)[0]), strings.ToUpper(sqlscan.Words(commit, 1)[0])))
+		}
+		return
+	}
+	for _, i := range control {
+		s := stmts[i]
+		form, _ := sqlscan.TransactionControl(s)
+		m.problems = append(m.problems, fmt.Sprintf("line %d: %s: pgmig runs each migration in a transaction of its own and refuses "+
+			"transaction control in it (one BEGIN at the start and one COMMIT at the end of the file are accepted); "+
+			"remove it, or add a line '-- pgmig disable-transaction' to run the file statement by statement", s.Line, form))
+	}
+}
+
+// plainBegin reports whether the words of a BEGIN or START TRANSACTION
+// statement set no transaction modes.
+func plainBegin(w []string) bool {
+	switch {
+	case len(w) == 1:
+		return w[0] == "BEGIN"
+	case len(w) == 2:
+		return w[0] == "BEGIN" && (w[1] == "WORK" || w[1] == "TRANSACTION") || w[0] == "START" && w[1] == "TRANSACTION"
+	}
+	return false
+}
+
+// plainCommit reports whether the words of a statement are COMMIT or END,
+// optionally with WORK or TRANSACTION and AND NO CHAIN.
+func plainCommit(w []string) bool {
+	if len(w) == 0 || w[0] != "COMMIT" && w[0] != "END" {
+		return false
+	}
+	w = w[1:]
+	if len(w) > 0 && (w[0] == "WORK" || w[0] == "TRANSACTION") {
+		w = w[1:]
+	}
+	return len(w) == 0 || len(w) == 3 && w[0] == "AND" && w[1] == "NO" && w[2] == "CHAIN"
 }
 
 // checkNumbering reports duplicate ids, duplicate names, gaps and a first

@@ -30,9 +30,11 @@ func TestLoadBroken(t *testing.T) {
 		{"not-utf8", map[string]string{"1_latin1.sql": "not valid UTF-8 (first invalid byte at line 1, column 27)"}},
 		{"nul-byte", map[string]string{"1_nul.sql": "NUL byte at line 2, column 1"}},
 		{"long-name", map[string]string{"1_" + strings.Repeat("x", 101) + ".sql": "101 characters long"}},
-		{"transaction-control", map[string]string{"1_explicit.sql": "line 1: BEGIN: pgmig runs each migration in a transaction"}},
+		{"transaction-control", map[string]string{"1_commit-midway.sql": "line 2: COMMIT: pgmig runs each migration in a transaction"}},
+		{"unknown-header", map[string]string{"1_typo.sql": `line 1: unknown header "-- pgmig disable-transactoin"; did you mean '-- pgmig disable-transaction'?`}},
+		{"meta-command", map[string]string{"1_connect.sql": `line 1: "\\connect app" is a psql meta-command`}},
 		{"unterminated", map[string]string{"1_quote.sql": "unterminated"}},
-		{"misplaced-header", map[string]string{"1_cic.sql": "must stand alone on a comment line"}},
+		{"misplaced-header", map[string]string{"1_trailing.sql": "must stand alone on a comment line"}},
 		{"overflow", map[string]string{"99999999999999999999_x.sql": "too large"}},
 		{"many", map[string]string{
 			"bad.sql":      "must begin with an integer id",
@@ -43,7 +45,7 @@ func TestLoadBroken(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.dir, func(t *testing.T) {
-			_, err := loadMigrations(os.DirFS(filepath.Join("..", "testdata", "broken", tt.dir)))
+			_, err := loadMigrations(os.DirFS(filepath.Join("..", "testdata", "broken", tt.dir)), true)
 			var ferr *FileError
 			if !errors.As(err, &ferr) {
 				t.Fatalf("err = %v, want *FileError", err)
@@ -79,7 +81,7 @@ func TestLoadValid(t *testing.T) {
 		"0005_savepoints-are-fine.sql": {Data: []byte("SAVEPOINT a; ROLLBACK TO SAVEPOINT a; RELEASE a;")},
 		"0006_tx-control-allowed.sql":  {Data: []byte("-- pgmig disable-transaction\nBEGIN;\nCOMMIT;\n")},
 	}
-	migs, err := loadMigrations(fsys)
+	migs, err := loadMigrations(fsys, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +102,7 @@ func TestLoadValid(t *testing.T) {
 }
 
 func TestLoadEmptyFolder(t *testing.T) {
-	migs, err := loadMigrations(fstest.MapFS{})
+	migs, err := loadMigrations(fstest.MapFS{}, false)
 	if err != nil || len(migs) != 0 {
 		t.Fatalf("loadMigrations(empty) = %v, %v", migs, err)
 	}
@@ -121,7 +123,7 @@ func (f failingFS) Open(name string) (fs.File, error) {
 
 func TestLoadUnreadableFile(t *testing.T) {
 	fsys := failingFS{FS: fstest.MapFS{"1_a.sql": {}, "2_b.sql": {}}, bad: "2_b.sql"}
-	_, err := loadMigrations(fsys)
+	_, err := loadMigrations(fsys, false)
 	var ferr *FileError
 	if !errors.As(err, &ferr) || len(ferr.Problems) != 1 || ferr.Problems[0].File != "2_b.sql" ||
 		!strings.Contains(ferr.Problems[0].Problem, "cannot read file: permission denied") {
@@ -138,7 +140,7 @@ func TestLoadSymlinks(t *testing.T) {
 	must(t, os.Symlink(target, filepath.Join(dir, "1_linked.sql")))
 	must(t, os.Mkdir(filepath.Join(dir, "realdir"), 0o755))
 	must(t, os.Symlink(filepath.Join(dir, "realdir"), filepath.Join(dir, "2_dir-link.sql")))
-	migs, err := loadMigrations(os.DirFS(dir))
+	migs, err := loadMigrations(os.DirFS(dir), false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +149,7 @@ func TestLoadSymlinks(t *testing.T) {
 	}
 	// A dangling link is reported, not skipped.
 	must(t, os.Symlink(filepath.Join(dir, "nowhere.sql"), filepath.Join(dir, "2_dangling.sql")))
-	_, err = loadMigrations(os.DirFS(dir))
+	_, err = loadMigrations(os.DirFS(dir), false)
 	if err == nil || !strings.Contains(err.Error(), "2_dangling.sql: cannot follow symbolic link") {
 		t.Fatalf("err = %v", err)
 	}

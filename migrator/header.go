@@ -1,19 +1,29 @@
 package migrator
 
 import (
+	"fmt"
 	"strings"
 )
 
-// Header flags a migration file can carry, each on a comment line of its own.
+// knownHeaders are the header names a migration file can carry, each on a
+// comment line of its own as '-- pgmig NAME', '-- postgres-migrations NAME'
+// or '-- NAME'.
+var knownHeaders = []string{"disable-transaction", "disable-hash-check"}
+
+// headerTools are the words that introduce a header: pgmig's own and
+// postgres-migrations'.
+var headerTools = []string{"pgmig", "postgres-migrations"}
+
+// headers are the header flags found in a migration file, and the lines
+// that look like headers but are not.
 type headers struct {
 	disableTransaction bool
 	disableHashCheck   bool
-	// misplaced holds postgres-migrations headers found somewhere other
-	// than on a line of their own.
-	misplaced []string
+	// problems are lines that look like headers but are not valid ones:
+	// unknown names (typos) and postgres-migrations headers that share a
+	// line with other text.
+	problems []string
 }
-
-var headerPrefixes = []string{"pgmig ", "postgres-migrations ", ""}
 
 // parseHeaders finds the disable-transaction and disable-hash-check headers.
 // Accepted forms, each alone on a line (surrounding blanks allowed):
@@ -22,31 +32,112 @@ var headerPrefixes = []string{"pgmig ", "postgres-migrations ", ""}
 //	-- postgres-migrations disable-transaction
 //	-- disable-transaction
 //
-// and the same three for disable-hash-check. postgres-migrations honours its
-// form anywhere in the file; where such a header shares a line with other
-// text it is reported as misplaced rather than silently ignored.
+// and the same three for disable-hash-check. A comment line that starts
+// like a header ('-- pgmig …', '-- postgres-migrations …', or a lone word
+// beginning with "disable") but names no known header is a problem, with the
+// nearest known header: a typo must not silently run a file inside a
+// transaction. postgres-migrations honours its form anywhere in the file;
+// where such a header shares a line with other text it is a problem too.
 func parseHeaders(src string) headers {
 	var h headers
+	n := 0
 	for line := range strings.Lines(src) {
+		n++
 		t := strings.TrimSpace(line)
 		if words, ok := strings.CutPrefix(t, "--"); ok {
 			words = strings.TrimSpace(words)
-			matched := false
-			for _, p := range headerPrefixes {
-				switch words {
-				case p + "disable-transaction":
-					h.disableTransaction, matched = true, true
-				case p + "disable-hash-check":
-					h.disableHashCheck, matched = true, true
+			if name, ok := headerName(words); ok {
+				switch name {
+				case "disable-transaction":
+					h.disableTransaction = true
+				case "disable-hash-check":
+					h.disableHashCheck = true
 				}
+				continue
 			}
-			if matched {
+			if looksLikeHeader(words) {
+				h.problems = append(h.problems, fmt.Sprintf("line %d: unknown header %q; did you mean '-- pgmig %s'? (known headers: %s)",
+					n, t, nearestHeader(words), strings.Join(knownHeaders, ", ")))
 				continue
 			}
 		}
-		if i := strings.Index(t, "-- postgres-migrations disable-"); i >= 0 {
-			h.misplaced = append(h.misplaced, t)
+		if strings.Contains(t, "-- postgres-migrations disable-") {
+			h.problems = append(h.problems, fmt.Sprintf("line %d: header %q must stand alone on a comment line, as in '-- pgmig disable-transaction'", n, t))
 		}
 	}
 	return h
+}
+
+// headerName returns the header that the words of a comment line (the text
+// after "--", trimmed) name exactly.
+func headerName(words string) (string, bool) {
+	for _, tool := range append([]string{""}, headerTools...) {
+		rest := words
+		if tool != "" {
+			var ok bool
+			if rest, ok = strings.CutPrefix(words, tool+" "); !ok {
+				continue
+			}
+			rest = strings.TrimSpace(rest)
+		}
+		for _, name := range knownHeaders {
+			if rest == name {
+				return name, true
+			}
+		}
+	}
+	return "", false
+}
+
+// looksLikeHeader reports whether the words of a comment line start like a
+// header: the word pgmig or postgres-migrations (any case, followed by a
+// blank, a colon or nothing), or a lone word that begins with "disable".
+func looksLikeHeader(words string) bool {
+	lower := strings.ToLower(words)
+	for _, tool := range headerTools {
+		if rest, ok := strings.CutPrefix(lower, tool); ok {
+			if rest == "" || rest[0] == ' ' || rest[0] == '\t' || rest[0] == ':' {
+				return true
+			}
+		}
+	}
+	return !strings.ContainsAny(words, " \t") && strings.HasPrefix(lower, "disable")
+}
+
+// nearestHeader returns the known header closest to the words of a comment
+// line, by edit distance on the last word, with '_' read as '-'.
+func nearestHeader(words string) string {
+	fields := strings.Fields(strings.ToLower(strings.ReplaceAll(words, "_", "-")))
+	last := ""
+	if len(fields) > 0 {
+		last = strings.TrimLeft(fields[len(fields)-1], ":")
+	}
+	best, bestDist := knownHeaders[0], -1
+	for _, name := range knownHeaders {
+		if d := editDistance(last, name); bestDist < 0 || d < bestDist {
+			best, bestDist = name, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b, in bytes.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }

@@ -22,12 +22,19 @@ func TestParseHeaders(t *testing.T) {
 		{name: "other words", src: "-- please do not disable-transaction here\n"},
 		{name: "pm form after code", src: "VACUUM; -- postgres-migrations disable-transaction\n", misplaced: 1},
 		{name: "pm form with trailing words", src: "-- postgres-migrations disable-transaction because CIC\n", misplaced: 1},
-		{name: "upper case is not a header", src: "-- PGMIG DISABLE-TRANSACTION\n"},
+		{name: "upper case is not a header", src: "-- PGMIG DISABLE-TRANSACTION\n", misplaced: 1},
+		{name: "typo", src: "-- pgmig disable-transactoin\n", misplaced: 1},
+		{name: "underscores", src: "-- pgmig disable_hash_check\n", misplaced: 1},
+		{name: "postgres-migrations typo", src: "-- postgres-migrations disable-transactions\n", misplaced: 1},
+		{name: "bare typo", src: "--disable_transaction\n", misplaced: 1},
+		{name: "colon", src: "-- pgmig: disable-transaction\n", misplaced: 1},
+		{name: "prose that starts with disable", src: "-- disable triggers while loading\n"},
+		{name: "pgmig inside a word", src: "-- pgmigrations are great\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := parseHeaders(tt.src)
-			if h.disableTransaction != tt.noTx || h.disableHashCheck != tt.noHC || len(h.misplaced) != tt.misplaced {
+			if h.disableTransaction != tt.noTx || h.disableHashCheck != tt.noHC || len(h.problems) != tt.misplaced {
 				t.Fatalf("parseHeaders = %+v, want disableTransaction=%v disableHashCheck=%v misplaced=%d",
 					h, tt.noTx, tt.noHC, tt.misplaced)
 			}

@@ -29,11 +29,16 @@ func (h LockHolder) String() string {
 
 var lockKeyLiteral = strconv.FormatInt(LockKey, 10)
 
-// lock takes the migration lock on conn by polling pg_try_advisory_lock.
-// A blocking pg_advisory_lock is avoided on purpose: its waiting query keeps
-// a snapshot open, which makes CREATE INDEX CONCURRENTLY in the holder's
-// session wait for the waiter, a deadlock nobody detects.
-func (m *Migrator) lock(ctx context.Context, conn *sql.Conn) error {
+// lock takes the migration lock on conn by polling pg_try_advisory_lock and
+// returns the server process that holds it. A blocking pg_advisory_lock is
+// avoided on purpose: its waiting query keeps a snapshot open, which makes
+// CREATE INDEX CONCURRENTLY in the holder's session wait for the waiter, a
+// deadlock nobody detects.
+//
+// It fails with a *ReadOnlyError, before taking anything, on a hot standby
+// or a read-only session, and with a *PoolerError when the connection does
+// not own its server session.
+func (m *Migrator) lock(ctx context.Context, conn *sql.Conn) (pid int, err error) {
 	start := time.Now()
 	var deadline time.Time
 	if m.opts.lockWait > 0 {
@@ -41,20 +46,35 @@ func (m *Migrator) lock(ctx context.Context, conn *sql.Conn) error {
 	}
 	pause := 50 * time.Millisecond
 	var lastReport time.Time
-	for {
-		var ok bool
-		if err := conn.QueryRowContext(ctx, pgsql.Render(pgsql.TryLock, "key", lockKeyLiteral)).Scan(&ok); err != nil {
-			return fmt.Errorf("taking the migration lock: %w", err)
+	for attempt := 1; ; attempt++ {
+		var standby, readOnly, heldBefore, ok bool
+		err := conn.QueryRowContext(ctx, pgsql.Render(pgsql.TryLock, "key", lockKeyLiteral)).
+			Scan(&standby, &readOnly, &heldBefore, &ok, &pid)
+		if err != nil {
+			if attempt > 1 {
+				return 0, m.lost(ctx, fmt.Errorf("waiting for the migration lock: %w", err), "waiting for the migration lock", nil, 0)
+			}
+			return 0, &ConnectError{Err: err}
+		}
+		if standby || readOnly {
+			return 0, m.readOnlyError(ctx, conn, standby)
+		}
+		if ok && heldBefore {
+			// Another client's lock on a shared server session: undo this
+			// call's share of it, which leaves theirs in place.
+			m.unlock(ctx, conn, pid)
+			return 0, &PoolerError{PID: pid, Reason: "the server process given to this connection already held the migration lock " +
+				"before pgmig asked for it, so it serves another client's session too"}
 		}
 		if ok {
 			if waited := time.Since(start); waited > time.Second {
 				m.opts.log.Info().Dur("waited", waited).Msg("migration lock taken")
 			}
-			return nil
+			return pid, nil
 		}
 		now := time.Now()
 		if !deadline.IsZero() && !now.Before(deadline) {
-			return &LockTimeoutError{Waited: now.Sub(start), Holders: m.lockHolders(ctx, conn)}
+			return 0, &LockTimeoutError{Waited: now.Sub(start), Holders: m.lockHolders(ctx, conn)}
 		}
 		if lastReport.IsZero() || now.Sub(lastReport) >= m.opts.lockReport {
 			lastReport = now
@@ -75,28 +95,75 @@ func (m *Migrator) lock(ctx context.Context, conn *sql.Conn) error {
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return ctx.Err()
+			return 0, ctx.Err()
 		case <-t.C:
 		}
 		pause = min(pause*2, m.opts.lockPoll)
 	}
 }
 
-// unlock releases the migration lock. It runs even when ctx was cancelled;
-// if the lock cannot be released the connection is discarded, which ends
-// the session and so releases the lock on the server.
-func (m *Migrator) unlock(ctx context.Context, conn *sql.Conn) {
+// checkOwnSession makes sure that the server process holding the lock
+// (pid) serves this connection alone: a second connection of the pool must
+// get another one. Behind a pooler in transaction or statement mode an idle
+// server session goes to whichever client asks next, and a session lock
+// taken on it guards nothing. The check is skipped when the pool allows one
+// connection only.
+func (m *Migrator) checkOwnSession(ctx context.Context, pid int) error {
+	if max := m.db.Stats().MaxOpenConnections; max == 1 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	var other int
+	if err := m.db.QueryRowContext(ctx, pgsql.BackendPID).Scan(&other); err != nil {
+		if ctx.Err() != nil {
+			return nil // no second connection to be had: nothing to compare with
+		}
+		return &ConnectError{Err: err}
+	}
+	if other == pid {
+		return &PoolerError{PID: pid, Reason: "a second connection was given the same server process as the connection holding the lock"}
+	}
+	return nil
+}
+
+// readOnlyError describes why the server refuses writes.
+func (m *Migrator) readOnlyError(ctx context.Context, conn *sql.Conn, standby bool) error {
+	e := &ReadOnlyError{Standby: standby}
+	if !standby {
+		var setting string
+		if err := conn.QueryRowContext(ctx, pgsql.ReadOnlySource).Scan(&setting, &e.Source); err != nil || setting != "on" {
+			e.Source = ""
+		}
+	}
+	return e
+}
+
+// unlock releases the migration lock held by server process pid. It runs
+// even when ctx was cancelled; if the lock cannot be released the
+// connection is discarded, which ends the session and so releases the lock
+// on the server. It returns false when the release reached a server process
+// that did not hold the lock (a pooler moved the session): the lock then
+// stays with process pid until that session ends.
+func (m *Migrator) unlock(ctx context.Context, conn *sql.Conn, pid int) bool {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	var released bool
-	err := conn.QueryRowContext(ctx, pgsql.Render(pgsql.Unlock, "key", lockKeyLiteral)).Scan(&released)
+	var on int
+	err := conn.QueryRowContext(ctx, pgsql.Render(pgsql.Unlock, "key", lockKeyLiteral)).Scan(&released, &on)
 	if err == nil && released {
-		return
+		return true
+	}
+	if err == nil && on != pid {
+		m.opts.log.Error().Int("holder_pid", pid).Int("released_on_pid", on).
+			Msg("the lock release reached another server process; the migration lock stays held by process holder_pid until its session ends")
+		return false
 	}
 	if !connectionLost(err) {
 		m.opts.log.Warn().Err(err).Msg("could not release the migration lock; closing the connection to release it")
 	}
 	discard(conn)
+	return true
 }
 
 // discard makes database/sql close the pinned connection instead of

@@ -28,6 +28,8 @@ type MigrationError struct {
 	Line, Column int    // position in the file (1-based), 0 if unknown
 	LineText     string // the file's line at Line
 
+	Timeout *TimeoutSetting // the server setting that cancelled the statement, when one did
+
 	Statement  int  // 1-based statement of a disable-transaction file, 0 otherwise
 	Statements int  // statements in that file
 	Recording  bool // all statements ran; recording the row failed
@@ -75,6 +77,9 @@ func (e *MigrationError) Error() string {
 	}
 	if e.Where != "" {
 		b.WriteString("\nCONTEXT: " + e.Where)
+	}
+	if e.Timeout != nil {
+		b.WriteString("\nthe statement ran into " + e.Timeout.String())
 	}
 	switch {
 	case e.Recording:

@@ -36,7 +36,10 @@ type Migrator struct {
 
 // New reads and checks every migration file in fsys (top level only) and
 // returns a Migrator for db. It does no database I/O. It returns a *FileError
-// listing every problem when any file is invalid.
+// listing every problem when any file is invalid: names, numbering,
+// encoding. Rules about how a file runs (transaction control, headers, psql
+// meta-commands) are checked later, against the database: they concern
+// only the files still to run (see [Validate] to check them without one).
 func New(db *sql.DB, fsys fs.FS, opts ...Option) (*Migrator, error) {
 	if db == nil {
 		return nil, errors.New("migrator: nil *sql.DB")
@@ -50,14 +53,9 @@ func New(db *sql.DB, fsys fs.FS, opts ...Option) (*Migrator, error) {
 			return nil, &OptionError{Err: err}
 		}
 	}
-	migs, err := loadMigrations(fsys)
+	migs, err := loadMigrations(fsys, false)
 	if err != nil {
 		return nil, err
-	}
-	for _, m := range migs {
-		for _, w := range m.warnings {
-			o.log.Warn().Str("file", m.File).Msg(w)
-		}
 	}
 	return &Migrator{db: db, fsys: fsys, migrations: migs, opts: o}, nil
 }
@@ -69,6 +67,7 @@ func (m *Migrator) Migrations() []Migration {
 
 type options struct {
 	schema, table string
+	explicitTable bool // WithTable was given: create that table when it is missing
 	log           zerolog.Logger
 	lockWait      time.Duration // 0: wait until cancelled
 	lockPoll      time.Duration // longest pause between two lock attempts
@@ -91,13 +90,19 @@ type Option func(*options) error
 // WithTable sets the tracking table as "name" (resolved through the
 // search_path) or "schema.name". Quote parts with double quotes to keep
 // capitals or dots: `"My Schema"."Migrations"`.
+//
+// Without it the table is "migrations" through the search_path, and Apply
+// refuses to create it when a table of that layout exists in another schema
+// (a *TableElsewhereError): that means a wrong search path, not a new
+// database. With it, Apply creates the named table when it is missing and
+// only logs the tables found elsewhere.
 func WithTable(qualified string) Option {
 	return func(o *options) error {
 		schema, table, err := splitQualifiedName(qualified)
 		if err != nil {
 			return fmt.Errorf("invalid table name %q: %w", qualified, err)
 		}
-		o.schema, o.table = schema, table
+		o.schema, o.table, o.explicitTable = schema, table, true
 		return nil
 	}
 }
@@ -222,12 +227,14 @@ type ValidateResult struct {
 }
 
 // Validate checks the migration files of fsys alone, with no database:
-// names, numbering, UTF-8, headers, and statements that cannot run where the
-// file puts them (transaction control, or CREATE INDEX CONCURRENTLY and the
-// like in a transactional file). It returns a *FileError listing every
-// problem; warnings come with the result.
+// names, numbering, UTF-8, headers, psql meta-commands, and statements that
+// cannot run where the file puts them (transaction control, or CREATE INDEX
+// CONCURRENTLY and the like in a transactional file). It holds every file
+// to the rules of a file still to run, since it cannot know which ones a
+// database has applied. It returns a *FileError listing every problem;
+// warnings come with the result.
 func Validate(fsys fs.FS) (*ValidateResult, error) {
-	migs, err := loadMigrations(fsys)
+	migs, err := loadMigrations(fsys, true)
 	if err != nil {
 		return nil, err
 	}

@@ -67,7 +67,7 @@ func TestNewFile(t *testing.T) {
 			if want := filepath.Join(dir, tt.want); path != want {
 				t.Fatalf("path = %s, want %s", path, want)
 			}
-			migs, err := loadMigrations(os.DirFS(dir))
+			migs, err := loadMigrations(os.DirFS(dir), false)
 			if err != nil {
 				t.Fatalf("folder no longer loads: %v", err)
 			}
@@ -109,7 +109,7 @@ func TestNewFileContent(t *testing.T) {
 		}
 	}
 	h := parseHeaders(content)
-	if h.disableTransaction || h.disableHashCheck || len(h.misplaced) > 0 {
+	if h.disableTransaction || h.disableHashCheck || len(h.problems) > 0 {
 		t.Errorf("content has headers: %+v", h)
 	}
 	info, err := os.Stat(path)
@@ -165,7 +165,7 @@ func TestNewFileBrokenFolder(t *testing.T) {
 
 func TestNewFileInvalidContentInFolder(t *testing.T) {
 	dir := newFileDir(t, "1_a.sql")
-	if err := os.WriteFile(filepath.Join(dir, "2_b.sql"), []byte("BEGIN;\nSELECT 1;\nCOMMIT;\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "2_b.sql"), []byte("SELECT 1;\n\xff\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	_, err := NewFile(dir, "c")
@@ -235,7 +235,7 @@ func TestNewFileMaxLengthName(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	migs, err := loadMigrations(os.DirFS(dir))
+	migs, err := loadMigrations(os.DirFS(dir), false)
 	if err != nil || len(migs) != 1 || migs[0].Name != name {
 		t.Fatalf("%s: %v %v", path, migs, err)
 	}
@@ -330,7 +330,7 @@ func TestNewFileConcurrent(t *testing.T) {
 				t.Fatalf("round %d: returned path is gone: %v", round, err)
 			}
 		}
-		migs, err := loadMigrations(os.DirFS(dir))
+		migs, err := loadMigrations(os.DirFS(dir), false)
 		if err != nil {
 			t.Fatalf("round %d: folder broken: %v", round, err)
 		}

@@ -13,6 +13,9 @@ type StatusResult struct {
 	Table       string            // tracking table, schema-qualified when it exists
 	TableExists bool              // false on a database pgmig never ran on
 	Migrations  []MigrationStatus // files in id order, then applied rows whose file is missing
+	// Warnings are rules that applied files break: they no longer matter
+	// for them, but would refuse them as new migrations.
+	Warnings []FileProblem
 }
 
 // Count returns how many migrations are in state s.
@@ -31,7 +34,10 @@ func (r *StatusResult) Count(s State) int {
 // disabled. It takes no lock and writes nothing (it runs in a read-only
 // transaction and does not create the tracking table).
 //
-// Errors: *ConnectError, *TableError.
+// Errors: *ConnectError, *TableError, *TableElsewhereError (the tracking
+// table is not where pgmig looks, but one exists in another schema), and
+// *FileError, together with the result, when a pending file breaks a rule
+// about how it would run.
 func (m *Migrator) Status(ctx context.Context) (*StatusResult, error) {
 	tx, err := m.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
@@ -49,9 +55,12 @@ func (m *Migrator) Status(ctx context.Context) (*StatusResult, error) {
 		if rows, err = readApplied(ctx, tx, table); err != nil {
 			return nil, err
 		}
+	} else if err := m.checkElsewhere(ctx, tx); err != nil {
+		return nil, err
 	}
 	res.Migrations = compare(m.fsys, m.migrations, rows)
-	return res, nil
+	res.Warnings, err = m.runnable(res.Migrations, 0)
+	return res, err
 }
 
 // PendingError reports migrations that are not applied yet. [Migrator.Verify]
@@ -88,13 +97,17 @@ type VerifyOptions struct {
 // failure too.
 //
 // Errors: *IntegrityError (changed or missing files; checked first),
-// *PendingError, *ConnectError, *TableError.
+// *FileError (a pending file cannot run), *PendingError, and those of
+// [Migrator.Status].
 func (m *Migrator) Verify(ctx context.Context, opts VerifyOptions) (*StatusResult, error) {
 	res, err := m.Status(ctx)
-	if err != nil {
+	if res == nil {
 		return res, err
 	}
 	if err := integrityError(res.Migrations); err != nil {
+		return res, err
+	}
+	if err != nil {
 		return res, err
 	}
 	if !opts.AllowPending {
@@ -120,6 +133,7 @@ type PlanResult struct {
 	AlreadyApplied   int
 	HashCheckSkipped []Migration  // changed files whose hash check is disabled
 	LockHolders      []LockHolder // sessions holding the migration lock now (apply would wait)
+	Warnings         []FileProblem // rules that applied files break (see StatusResult.Warnings)
 }
 
 // Plan runs every check of [Migrator.ApplyTo] (files, hashes, missing
@@ -136,7 +150,7 @@ func (m *Migrator) Plan(ctx context.Context, target int) (*PlanResult, error) {
 		return nil, &ConnectError{Err: err}
 	}
 	st, err := m.Status(ctx)
-	if err != nil {
+	if st == nil {
 		return nil, err
 	}
 	res := &PlanResult{Table: st.Table, CreateTable: !st.TableExists, LockHolders: holders}
@@ -144,6 +158,9 @@ func (m *Migrator) Plan(ctx context.Context, target int) (*PlanResult, error) {
 		return res, err
 	}
 	if res.Pending, res.Remaining, err = m.pendingUpTo(st.Migrations, target); err != nil {
+		return res, err
+	}
+	if res.Warnings, err = m.runnable(st.Migrations, target); err != nil {
 		return res, err
 	}
 	res.AlreadyApplied, res.HashCheckSkipped = m.applied(st.Migrations)

@@ -103,7 +103,7 @@ func (m *Migrator) resolveTable(ctx context.Context, q queryer) (t trackingTable
 	}
 	if len(problems) > 0 {
 		return t, true, &TableError{Table: t.display, Problem: "exists but is not a migrations table of pgmig or postgres-migrations (" +
-			strings.Join(problems, "; ") + "); choose another table with --table"}
+			strings.Join(problems, "; ") + ")"}
 	}
 	return t, true, nil
 }
@@ -115,17 +115,16 @@ func (m *Migrator) ensureTable(ctx context.Context, conn *sql.Conn) (trackingTab
 	if err != nil || exists {
 		return t, err
 	}
+	if err := m.checkElsewhere(ctx, conn); err != nil {
+		return t, err
+	}
 	name := pq.QuoteIdentifier(m.opts.table)
 	if m.opts.schema != "" {
 		name = pq.QuoteIdentifier(m.opts.schema) + "." + name
 	}
 	if _, err := conn.ExecContext(ctx, pgsql.Render(pgsql.CreateTable, "table", name)); err != nil {
 		rollback(ctx, conn)
-		hint := ""
-		if pq.As(err, "42501") != nil {
-			hint = "\nhint: grant the role CREATE on the schema, create the table once as its owner, or choose a schema the role can create in with --table schema.name"
-		}
-		return t, fmt.Errorf("creating tracking table %s: %w%s", m.opts.displayTable(), err, hint)
+		return t, fmt.Errorf("creating tracking table %s: %w", m.opts.displayTable(), err)
 	}
 	m.opts.log.Info().Str("table", m.opts.displayTable()).Msg("created tracking table")
 	t, exists, err = m.resolveTable(ctx, conn)
@@ -133,6 +132,96 @@ func (m *Migrator) ensureTable(ctx context.Context, conn *sql.Conn) (trackingTab
 		err = fmt.Errorf("tracking table %s was created but cannot be found through search_path", m.opts.displayTable())
 	}
 	return t, err
+}
+
+// checkElsewhere looks, when the tracking table does not exist where pgmig
+// looks, for tables with its layout in other schemas. Without an explicit
+// table setting it returns a *TableElsewhereError when it finds any; with
+// one it only logs them.
+func (m *Migrator) checkElsewhere(ctx context.Context, q queryer) error {
+	found, searchPath, err := tablesElsewhere(ctx, q, m.opts.table)
+	if err != nil {
+		return fmt.Errorf("looking for tracking tables in other schemas: %w", err)
+	}
+	if len(found) == 0 {
+		return nil
+	}
+	if m.opts.explicitTable {
+		names := make([]string, len(found))
+		for i, f := range found {
+			names[i] = f.String()
+		}
+		m.opts.log.Warn().Str("table", m.opts.displayTable()).Strs("found", names).
+			Msg("tracking table not found; tables of its layout exist in other schemas")
+		return nil
+	}
+	return &TableElsewhereError{Table: m.opts.displayTable(), SearchPath: searchPath, Found: found}
+}
+
+// tablesElsewhere lists the tables that look like tracking tables: the
+// columns of one, and either the name pgmig looks for or postgres-migrations'
+// row 0. It also returns the session's search path.
+func tablesElsewhere(ctx context.Context, q queryer, name string) (found []FoundTable, searchPath string, err error) {
+	rows, err := q.QueryContext(ctx, pgsql.TrackingTables)
+	if err != nil {
+		return nil, "", err
+	}
+	type candidate struct {
+		FoundTable
+		relname, quoted string
+	}
+	var cands []candidate
+	for rows.Next() {
+		var c candidate
+		var schema string
+		if err := rows.Scan(&schema, &c.relname, &c.quoted, &c.Readable, &searchPath); err != nil {
+			rows.Close()
+			return nil, "", err
+		}
+		c.Table = schema + "." + c.relname
+		cands = append(cands, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, "", err
+	}
+	for _, c := range cands {
+		row0 := false
+		if c.Readable {
+			r, err := q.QueryContext(ctx, pgsql.Render(pgsql.TableSummary, "table", c.quoted))
+			if err != nil {
+				return nil, "", err
+			}
+			for r.Next() {
+				err = r.Scan(&c.Rows, &c.HighestID, &row0)
+			}
+			r.Close()
+			if err == nil {
+				err = r.Err()
+			}
+			if err != nil {
+				return nil, "", err
+			}
+		}
+		if c.relname == name || row0 {
+			found = append(found, c.FoundTable)
+		}
+	}
+	return found, searchPath, nil
+}
+
+// ensureRow0 adds postgres-migrations' row 0 to a tracking table that has
+// none, as postgres-migrations does. Call it with the migration lock held.
+func ensureRow0(ctx context.Context, conn *sql.Conn, t trackingTable, rows []appliedRow) error {
+	for _, r := range rows {
+		if r.ID == 0 {
+			return nil
+		}
+	}
+	if _, err := conn.ExecContext(ctx, pgsql.Render(pgsql.InsertRow0, "table", t.qualified)); err != nil {
+		return fmt.Errorf("adding row 0 to tracking table %s: %w", t.display, err)
+	}
+	return nil
 }
 
 // readApplied reads the tracking table's rows in id order.

@@ -26,7 +26,8 @@ func load(name string) string {
 // Statements pgmig runs. Each is read from the .sql file of the same name.
 var (
 	// TryLock tries to take the session advisory lock shared with
-	// postgres-migrations. Placeholder: {key}.
+	// postgres-migrations, unless the server is read-only, and tells
+	// whether the server process held it already. Placeholder: {key}.
 	TryLock = load("try_lock.sql")
 	// Unlock releases that lock. Placeholder: {key}.
 	Unlock = load("unlock.sql")
@@ -38,6 +39,14 @@ var (
 	// CreateTable creates the tracking table and its row 0, as
 	// postgres-migrations does. Placeholder: {table}.
 	CreateTable = load("create_table.sql")
+	// TrackingTables lists the tables of any schema that have the columns
+	// of a tracking table.
+	TrackingTables = load("tracking_tables.sql")
+	// TableSummary counts the rows of such a table. Placeholder: {table}.
+	TableSummary = load("table_summary.sql")
+	// InsertRow0 adds postgres-migrations' row 0 to a tracking table that
+	// lacks it. Placeholder: {table}.
+	InsertRow0 = load("insert_row0.sql")
 	// AppliedRows reads the rows of the tracking table. Placeholders:
 	// {table}, {duration}.
 	AppliedRows = load("applied_rows.sql")
@@ -48,15 +57,28 @@ var (
 	// MigrationDuration is an expression: milliseconds since the current
 	// transaction began.
 	MigrationDuration = load("migration_duration.sql")
-	// DatabaseExists tells whether a database exists. Placeholder: {name}.
+	// DatabaseExists tells whether a database exists and whether the server
+	// is a hot standby. Placeholder: {name}.
 	DatabaseExists = load("database_exists.sql")
 	// CreateDatabase creates a database. Placeholders: {name}, {options}.
 	CreateDatabase = load("create_database.sql")
 	// BeginMigration opens a migration's transaction.
 	BeginMigration = load("begin_migration.sql")
-	// BeginMigrationAsync opens a migration's transaction that commits
-	// without waiting for the WAL flush.
-	BeginMigrationAsync = load("begin_migration_async.sql")
+	// AssertLockSession fails a migration's transaction before anything of
+	// the migration runs unless it runs on the server process holding the
+	// migration lock. Placeholder: {pid}.
+	AssertLockSession = load("assert_lock_session.sql")
+	// BackendPID returns the server process of the connection.
+	BackendPID = load("backend_pid.sql")
+	// ResetSession puts the session back to its connection defaults.
+	ResetSession = load("reset_session.sql")
+	// SynchronousCommitOff makes the current transaction commit without
+	// waiting for the WAL flush.
+	SynchronousCommitOff = load("synchronous_commit_off.sql")
+	// ReadOnlySource tells where default_transaction_read_only comes from.
+	ReadOnlySource = load("read_only_source.sql")
+	// TimeoutSettings lists the timeout settings with their sources.
+	TimeoutSettings = load("timeout_settings.sql")
 	// Commit ends a migration's transaction.
 	Commit = load("commit.sql")
 	// FlushBarrier waits until every earlier commit is flushed.

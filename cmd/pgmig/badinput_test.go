@@ -372,10 +372,18 @@ func TestBadInput(t *testing.T) {
 			// exit 3: "4 problems in migration files:" then one line per file, sorted by file name.
 			name: "every problem at once", code: exitInvalidFiles,
 			files: map[string]string{
-				"1_a.sql": "SELECT 'unterminated;", "2_b.sql": "COMMIT;", "4_d.sql": "SELECT 1;", "x.sql": "SELECT 1;",
+				"1_a.sql": "SELECT 1;", "3_c.sql": "SELECT 1;", "x.sql": "SELECT 1;", "4_d.sql": "\xff",
 			},
-			want: []string{"4 problems in migration files:", "\n  1_a.sql: line 1, column 8: unterminated quoted string",
-				"\n  2_b.sql: line 1: COMMIT:", "\n  4_d.sql: ", "\n  x.sql: name must begin with an integer id"},
+			want: []string{"3 problems in migration files:", "\n  3_c.sql: gap in numbering",
+				"\n  4_d.sql: not valid UTF-8", "\n  x.sql: name must begin with an integer id"},
+		},
+		{
+			// exit 3: the rules about how files run, for every pending file at once: "2 problems in migration files:
+			// 1_a.sql: line 1, column 8: unterminated quoted string; 2_b.sql: line 1: COMMIT: ...".
+			name: "every rule of pending files at once", code: exitInvalidFiles,
+			files: map[string]string{"1_a.sql": "SELECT 'unterminated;", "2_b.sql": "COMMIT;", "3_c.sql": "SELECT 1;"},
+			want: []string{"2 problems in migration files:", "\n  1_a.sql: line 1, column 8: unterminated quoted string",
+				"\n  2_b.sql: line 1: COMMIT:"},
 		},
 
 		{
@@ -418,9 +426,10 @@ func TestBadInput(t *testing.T) {
 		},
 		{
 			// exit 3: "1_tx.sql: line 1: BEGIN: pgmig runs each migration in a transaction of its own ...".
-			name: "BEGIN in a transactional file", code: exitInvalidFiles,
+			name: "BEGIN ... COMMIT around a transactional file", code: exitOK,
 			files: map[string]string{"1_tx.sql": "BEGIN;\nCREATE TABLE a (id int);\nCOMMIT;\n"},
-			want:  []string{"invalid migration file: 1_tx.sql: line 1: BEGIN: pgmig runs each migration in a transaction of its own", "-- pgmig disable-transaction"},
+			setup: func(e *badEnv) { e.applied = []badRec{{"1_tx.sql", "tx"}} },
+			check: func(e *badEnv, p *badProblems, _, _ string) { badWantRelation(e, p, "public.a") },
 		},
 		{
 			// exit 3: "1_tx.sql: line 2: COMMIT: ...".
@@ -476,7 +485,7 @@ func TestBadInput(t *testing.T) {
 			// exit 3: a postgres-migrations header sharing a line is reported, not ignored.
 			name: "misplaced header", code: exitInvalidFiles,
 			files: map[string]string{"1_h.sql": "SELECT 1; -- postgres-migrations disable-transaction\n"},
-			want:  []string{`invalid migration file: 1_h.sql: header "SELECT 1; -- postgres-migrations disable-transaction" must stand alone on a comment line`},
+			want:  []string{`invalid migration file: 1_h.sql: line 1: header "SELECT 1; -- postgres-migrations disable-transaction" must stand alone on a comment line`},
 		},
 
 		// --- SQL failures ---
@@ -585,9 +594,9 @@ func TestBadInput(t *testing.T) {
 
 		// --- the tracking table ---
 		{
-			// exit 1: "tracking table public.migrations: exists but is not a migrations table of pgmig or
-			// postgres-migrations (no column id; ...); choose another table with --table".
-			name: "tracking table of the wrong shape", code: exitFailure,
+			// exit 9: "tracking table public.migrations: exists but is not a migrations table of pgmig or
+			// postgres-migrations (no column id; ...)", hint: "choose another table with --table".
+			name: "tracking table of the wrong shape", code: exitTable,
 			files: map[string]string{"1_a.sql": "CREATE TABLE a (id int);"},
 			setup: func(e *badEnv) {
 				e.exec("CREATE TABLE migrations (version bigint PRIMARY KEY, dirty boolean NOT NULL)")
@@ -596,8 +605,8 @@ func TestBadInput(t *testing.T) {
 				"no column id", "choose another table with --table"},
 		},
 		{
-			// exit 1: "tracking table public.migrations: exists but is not a table".
-			name: "tracking table is a view", code: exitFailure,
+			// exit 9: "tracking table public.migrations: exists but is not a table".
+			name: "tracking table is a view", code: exitTable,
 			files: map[string]string{"1_a.sql": "CREATE TABLE a (id int);"},
 			setup: func(e *badEnv) {
 				e.exec("CREATE VIEW migrations AS SELECT 1 AS id, 'x'::varchar AS name, 'h'::varchar AS hash, now()::timestamp AS executed_at")
@@ -626,7 +635,9 @@ func TestBadInput(t *testing.T) {
 			},
 			setup: func(e *badEnv) { e.applied = []badRec{{"1_schema.sql", "schema"}, {"2_table.sql", "table"}} },
 			check: func(e *badEnv, p *badProblems, _, _ string) {
-				badWantRelation(e, p, "app.t")
+				// Migration 2 starts from the session's defaults, not from migration 1's search path.
+				badWantRelation(e, p, "public.t")
+				badWantCount(e, p, "SELECT count(*) FROM pg_class WHERE relname = 't' AND relnamespace = 'app'::regnamespace", 0)
 				badWantCount(e, p, "SELECT count(*) FROM pg_class WHERE relname = 'migrations' AND relnamespace = 'app'::regnamespace", 0)
 				if code, stdout, stderr := pgmig(e.t, "--url", e.url, "apply", e.dir); code != exitOK || !strings.Contains(stdout, "up to date: 2 migrations applied") {
 					p.addf("rerun: exit %d %q\n%s", code, stdout, stderr)

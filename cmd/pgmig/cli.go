@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/alecthomas/kong"
@@ -66,7 +67,7 @@ type app struct {
 // and a database.
 type folderFlags struct {
 	Dir   string `arg:"" help:"Folder holding the migration files (top level only)." type:"path"`
-	Table string `help:"Tracking table as [schema.]name." default:"migrations"`
+	Table string `help:"Tracking table as [schema.]name (default: migrations, found through the search path; given explicitly, it is created when missing)." placeholder:"TABLE"`
 	JSON  bool   `name:"json" help:"Print the result as one JSON document on stdout."`
 }
 
@@ -84,7 +85,10 @@ func (f *folderFlags) open(a *app, opts ...migrator.Option) (*migrator.Migrator,
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	opts = append(opts, migrator.WithLogger(a.log), migrator.WithTable(f.Table))
+	opts = append(opts, migrator.WithLogger(a.log))
+	if f.Table != "" {
+		opts = append(opts, migrator.WithTable(f.Table))
+	}
 	m, err := migrator.New(db, os.DirFS(f.Dir), opts...)
 	if err != nil {
 		db.Close()
@@ -104,14 +108,51 @@ func checkFolder(dir string) error {
 	return nil
 }
 
-// explain adds connection advice to connection errors.
+// explain adds advice to errors that the library reports as facts: what to
+// do about a connection error, a tracking table pgmig cannot use or find, a
+// read-only server, a pooler.
 func explain(conn *connection, err error) error {
-	var ce *migrator.ConnectError
-	if conn != nil && errors.As(err, &ce) {
+	var (
+		ce        *migrator.ConnectError
+		table     *migrator.TableError
+		elsewhere *migrator.TableElsewhereError
+		readOnly  *migrator.ReadOnlyError
+		pooler    *migrator.PoolerError
+	)
+	switch {
+	case err == nil:
+		return nil
+	case conn != nil && errors.As(err, &ce):
 		return conn.explainConnectError(ce.Err, "")
+	case errors.As(err, &table):
+		return withHint(err, "choose another table with --table schema.name")
+	case errors.As(err, &elsewhere):
+		f := elsewhere.Found[0].Table
+		schema, _, _ := strings.Cut(f, ".")
+		return withHint(err, fmt.Sprintf("pass --table %s, or give pgmig the search path the application uses "+
+			"(for example PGOPTIONS='-c search_path=%s,public')", f, schema))
+	case errors.As(err, &readOnly) && readOnly.Standby:
+		return withHint(err, "connect to the primary server; status and verify work on a standby")
+	case errors.As(err, &readOnly):
+		return withHint(err, "connect with a role or database where default_transaction_read_only is off")
+	case errors.As(err, &pooler):
+		return withHint(err, "connect to PostgreSQL directly, or through a pooler in session mode (PgBouncer: pool_mode = session): "+
+			"pgmig holds the migration lock on one server session for the whole run")
 	}
 	return err
 }
+
+// hinted is an error with advice for the person at the command line.
+type hinted struct {
+	err  error
+	hint string
+}
+
+func withHint(err error, hint string) error { return &hinted{err: err, hint: hint} }
+
+func (h *hinted) Error() string { return h.err.Error() + "\nhint: " + h.hint }
+
+func (h *hinted) Unwrap() error { return h.err }
 
 type applyCmd struct {
 	folderFlags

@@ -32,6 +32,9 @@ func (c *statusCmd) Run(ctx context.Context, a *app) error {
 	}
 	defer db.Close()
 	res, err := m.Status(ctx)
+	if res != nil {
+		logWarnings(a, res.Warnings)
+	}
 	return c.report(a, res, explain(conn, err))
 }
 
@@ -60,6 +63,14 @@ func statusJSON(command string, res *migrator.StatusResult) *jsonReport {
 	return r
 }
 
+// logWarnings logs what applied files break: rules that no longer matter
+// for them, but would refuse them as new migrations.
+func logWarnings(a *app, warnings []migrator.FileProblem) {
+	for _, w := range warnings {
+		a.log.Warn().Str("file", w.File).Msg(w.Problem)
+	}
+}
+
 type verifyCmd struct {
 	folderFlags
 	AllowPending bool `name:"allow-pending" help:"Accept pending migrations; changed or missing files still fail."`
@@ -83,6 +94,9 @@ func (c *verifyCmd) Run(ctx context.Context, a *app) error {
 	}
 	defer db.Close()
 	res, err := m.Verify(ctx, migrator.VerifyOptions{AllowPending: c.AllowPending})
+	if res != nil {
+		logWarnings(a, res.Warnings)
+	}
 	return c.report(a, res, explain(conn, err))
 }
 
@@ -90,8 +104,13 @@ func (c *verifyCmd) report(a *app, res *migrator.StatusResult, err error) error 
 	if c.JSON {
 		writeJSON(a.stdout, statusJSON("verify", res), err, a.red.redact)
 	} else if err == nil && res != nil {
-		applied := res.Count(migrator.StateApplied) + res.Count(migrator.StateHashCheckDisabled)
+		skipped := res.Count(migrator.StateHashCheckDisabled)
+		applied := res.Count(migrator.StateApplied) + skipped
 		msg := fmt.Sprintf("ok: %s applied, every applied file intact", plural(applied, "migration"))
+		if skipped > 0 {
+			msg = fmt.Sprintf("ok: %s applied; %d intact, %d changed since applied and not checked (disable-hash-check)",
+				plural(applied, "migration"), applied-skipped, skipped)
+		}
 		if n := res.Count(migrator.StatePending); n > 0 {
 			msg += fmt.Sprintf(" (%d pending, allowed)", n)
 		}
@@ -168,6 +187,9 @@ func (c *planCmd) Run(ctx context.Context, a *app) error {
 	}
 	defer db.Close()
 	res, err := m.Plan(ctx, c.To)
+	if res != nil {
+		logWarnings(a, res.Warnings)
+	}
 	return c.report(a, res, explain(conn, err))
 }
 

@@ -3,37 +3,65 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 
-	"github.com/lib/pq"
 	"github.com/pgmig/pgmig/migrator"
 )
 
-// Exit codes of pgmig. They are listed in the README and in `pgmig --help`;
-// keep the three in step.
+// Exit codes of pgmig. exitCodes below describes each; --help, the JSON
+// error.kind and the README's table (checked by a test) all come from it.
 const (
-	exitOK           = 0   // success
-	exitFailure      = 1   // any other error
-	exitUsage        = 2   // bad command line
-	exitInvalidFiles = 3   // migration folder or files invalid
-	exitIntegrity    = 4   // applied migration changed or missing
-	exitSQL          = 5   // a migration or pgmig's own SQL failed
-	exitLockTimeout  = 6   // --lock-wait ran out
-	exitConnect      = 7   // cannot connect to the database
-	exitPending      = 8   // verify: migrations are pending
-	exitInterrupted  = 130 // SIGINT or SIGTERM
+	exitOK             = 0   // success
+	exitFailure        = 1   // any other error
+	exitUsage          = 2   // bad command line
+	exitInvalidFiles   = 3   // migration folder or files invalid
+	exitIntegrity      = 4   // applied migration changed or missing
+	exitSQL            = 5   // a migration or pgmig's own SQL failed
+	exitLockTimeout    = 6   // --lock-wait ran out
+	exitConnect        = 7   // cannot connect to the database
+	exitPending        = 8   // verify: migrations are pending
+	exitTable          = 9   // tracking table of another shape
+	exitTableElsewhere = 10  // tracking table not found, but one exists in another schema
+	exitReadOnly       = 11  // hot standby or read-only session
+	exitPooler         = 12  // connection pooler in transaction or statement mode
+	exitInterrupted    = 130 // SIGINT or SIGTERM
 )
 
-const exitCodeHelp = `Exit codes:
-  0    success
-  1    other error
-  2    usage error (bad flags or arguments)
-  3    invalid migration files (bad name, gap, duplicate, not UTF-8, ...)
-  4    integrity failure: an applied migration's file changed or is missing
-  5    SQL failure: a migration (or pgmig's own SQL) failed
-  6    --lock-wait ran out while another run held the migration lock
-  7    cannot connect to the database, or lost the connection during the run
-  8    verify: pending migrations (database not fully migrated)
-  130  interrupted by SIGINT or SIGTERM (current migration rolled back)`
+// exitCodeInfo describes one exit code: kind is the JSON error.kind,
+// meaning the line in --help and in the README.
+type exitCodeInfo struct {
+	code          int
+	kind, meaning string
+}
+
+// exitCodes is the one table of pgmig's exit codes.
+var exitCodes = []exitCodeInfo{
+	{exitOK, "", "success"},
+	{exitFailure, "other", "other error"},
+	{exitUsage, "usage", "usage error: bad flags or arguments, invalid connection settings, --to below an applied migration or above the last file"},
+	{exitInvalidFiles, "invalid-files", "invalid migration files or folder: bad name, gap, duplicate id, not UTF-8; in files still to run, transaction control, unknown headers, psql meta-commands"},
+	{exitIntegrity, "integrity", "integrity failure: an applied migration's file changed or is missing"},
+	{exitSQL, "sql", "SQL failure: a migration (or pgmig's own SQL) failed"},
+	{exitLockTimeout, "lock-timeout", "--lock-wait ran out while another run held the migration lock"},
+	{exitConnect, "connect", "cannot connect to the database, or lost the connection during the run (a rerun finishes the job)"},
+	{exitPending, "pending", "verify: migrations are pending"},
+	{exitTable, "tracking-table", "the tracking table exists with another shape"},
+	{exitTableElsewhere, "table-elsewhere", "the tracking table is not where pgmig looks, but tables of its layout exist in other schemas: nothing was created or applied"},
+	{exitReadOnly, "read-only", "the server is a hot standby or the session is read-only: nothing was changed"},
+	{exitPooler, "pooler", "the connection does not keep one server session (a pooler in transaction or statement mode): nothing more was run"},
+	{exitInterrupted, "interrupted", "interrupted by SIGINT or SIGTERM: the running migration was cancelled and rolled back"},
+}
+
+// exitCodeHelp is the exit-code section of --help.
+func exitCodeHelp() string {
+	var b strings.Builder
+	b.WriteString("Exit codes:")
+	for _, e := range exitCodes {
+		fmt.Fprintf(&b, "\n  %-4d %s", e.code, e.meaning)
+	}
+	return b.String()
+}
 
 // usageError is a command-line mistake found after parsing.
 type usageError struct{ msg string }
@@ -44,6 +72,17 @@ func (e *usageError) Error() string { return e.msg }
 type folderError struct{ msg string }
 
 func (e *folderError) Error() string { return e.msg }
+
+// errorKind names the error as the exit code does.
+func errorKind(err error) string {
+	code := exitCode(err)
+	for _, e := range exitCodes {
+		if e.code == code {
+			return e.kind
+		}
+	}
+	return "other"
+}
 
 // exitCode decides the process exit code from an error. It is the only
 // place that does.
@@ -59,7 +98,11 @@ func exitCode(err error) int {
 		pending   *migrator.PendingError
 		option    *migrator.OptionError
 		lostConn  *migrator.ConnectionLostError
-		pqErr     *pq.Error
+		table     *migrator.TableError
+		elsewhere *migrator.TableElsewhereError
+		readOnly  *migrator.ReadOnlyError
+		pooler    *migrator.PoolerError
+		server    interface{ SQLState() string }
 	)
 	switch {
 	case err == nil:
@@ -76,9 +119,17 @@ func exitCode(err error) int {
 		return exitPending
 	case errors.Is(err, migrator.ErrLockTimeout):
 		return exitLockTimeout
+	case errors.As(err, &table):
+		return exitTable
+	case errors.As(err, &elsewhere):
+		return exitTableElsewhere
+	case errors.As(err, &readOnly):
+		return exitReadOnly
+	case errors.As(err, &pooler):
+		return exitPooler
 	case errors.As(err, &connect), errors.As(err, &lostConn):
 		return exitConnect
-	case errors.As(err, &mig), errors.As(err, &pqErr):
+	case errors.As(err, &mig), errors.As(err, &server):
 		return exitSQL
 	default:
 		return exitFailure

@@ -369,7 +369,8 @@ func TestGoldenStatusEmpty(t *testing.T) {
 		t.Fatal("status or verify created the tracking table")
 	}
 	// The read-only setting is in force: apply fails with it.
-	if code, _, stderr := pgmig(t, "--url", goldenReadOnlyURL(d.DSN), "apply", "../../testdata/example"); code == 0 || !strings.Contains(stderr, "read-only transaction") {
+	if code, _, stderr := pgmig(t, "--url", goldenReadOnlyURL(d.DSN), "apply", "../../testdata/example"); code != exitReadOnly ||
+		!strings.Contains(stderr, "the session is read-only: default_transaction_read_only is on, set by the client at connect time") {
 		t.Fatalf("apply in a read-only session: exit %d\n%s", code, stderr)
 	}
 }

@@ -34,7 +34,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	exitCalled := -1
 	parser, err := kong.New(&cli,
 		kong.Name("pgmig"),
-		kong.Description(description+"\n\n"+exitCodeHelp),
+		kong.Description(description+"\n\n"+exitCodeHelp()),
 		kong.Writers(stdout, stderr),
 		kong.Exit(func(code int) { exitCalled = code }),
 		kong.UsageOnError(),

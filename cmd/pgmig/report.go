@@ -112,30 +112,6 @@ func fromStatus(s migrator.MigrationStatus) jsonMigration {
 	return j
 }
 
-// errorKind names the error as the exit code does.
-func errorKind(err error) string {
-	switch exitCode(err) {
-	case exitUsage:
-		return "usage"
-	case exitInvalidFiles:
-		return "invalid-files"
-	case exitIntegrity:
-		return "integrity"
-	case exitSQL:
-		return "sql"
-	case exitLockTimeout:
-		return "lock-timeout"
-	case exitConnect:
-		return "connect"
-	case exitPending:
-		return "pending"
-	case exitInterrupted:
-		return "interrupted"
-	default:
-		return "other"
-	}
-}
-
 func toJSONError(err error, redact func(string) string) *jsonError {
 	if err == nil {
 		return nil

@@ -1,1 +1,1 @@
-CREATE INDEX CONCURRENTLY i ON t (id); -- postgres-migrations disable-transaction
+CREATE TABLE t (id int); -- postgres-migrations disable-transaction

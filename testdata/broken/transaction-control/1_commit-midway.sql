@@ -1,3 +1,3 @@
-BEGIN;
 CREATE TABLE t (id int);
 COMMIT;
+CREATE TABLE u (id int);

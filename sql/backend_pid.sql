@@ -1,0 +1,2 @@
+-- The server process serving this connection.
+SELECT pg_backend_pid()

@@ -1,0 +1,2 @@
+\connect app
+CREATE TABLE t (id int);

@@ -1,0 +1,2 @@
+-- pgmig disable-transactoin
+CREATE TABLE t (id int);

@@ -1,0 +1,8 @@
+BEGIN;
+
+CREATE TABLE accounts (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  email text NOT NULL UNIQUE
+);
+
+COMMIT;

@@ -1,0 +1,7 @@
+begin;
+DO $$
+BEGIN
+  CREATE TABLE audit (at timestamptz DEFAULT now());
+END
+$$;
+commit;
