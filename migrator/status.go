@@ -131,8 +131,8 @@ type PlanResult struct {
 	Pending          []Migration // would run, in this order
 	Remaining        int         // pending migrations left out by the target
 	AlreadyApplied   int
-	HashCheckSkipped []Migration  // changed files whose hash check is disabled
-	LockHolders      []LockHolder // sessions holding the migration lock now (apply would wait)
+	HashCheckSkipped []Migration   // changed files whose hash check is disabled
+	LockHolders      []LockHolder  // sessions holding the migration lock now (apply would wait)
 	Warnings         []FileProblem // rules that applied files break (see StatusResult.Warnings)
 }
 
