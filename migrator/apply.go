@@ -80,21 +80,22 @@ func (m *Migrator) ApplyTo(ctx context.Context, target int) (_ *ApplyResult, err
 		return res, err
 	}
 
-	if s.table, err = m.ensureTable(ctx, conn); err != nil {
-		return res, m.lost(ctx, err, "setting up the tracking table", nil, 0)
-	}
-	rows, err := readApplied(ctx, conn, s.table)
+	table, exists, err := m.resolveTable(ctx, conn)
 	if err != nil {
-		return res, m.lost(ctx, err, "reading the tracking table", nil, 0)
+		return res, m.lost(ctx, err, "looking up the tracking table", nil, 0)
 	}
-	if err := ensureRow0(ctx, conn, s.table, rows); err != nil {
-		return res, m.lost(ctx, err, "setting up the tracking table", nil, 0)
+	var rows []appliedRow
+	if exists {
+		if rows, err = readApplied(ctx, conn, table); err != nil {
+			return res, m.lost(ctx, err, "reading the tracking table", nil, 0)
+		}
+	} else if err := m.checkElsewhere(ctx, conn); err != nil {
+		return res, m.lost(ctx, err, "looking up the tracking table", nil, 0)
 	}
 	sts := compare(m.fsys, m.migrations, rows)
 	if err := integrityError(sts); err != nil {
 		return res, err
 	}
-	res.Table = s.table.display
 	pending, remaining, err := m.pendingUpTo(sts, target)
 	if err != nil {
 		return res, err
@@ -106,6 +107,17 @@ func (m *Migrator) ApplyTo(ctx context.Context, target int) (_ *ApplyResult, err
 	if err != nil {
 		return res, err
 	}
+	// Every check passed: only now create what is missing.
+	if !exists {
+		table, err = m.createTable(ctx, conn)
+	} else {
+		err = ensureRow0(ctx, conn, table, rows)
+	}
+	if err != nil {
+		return res, m.lost(ctx, err, "setting up the tracking table", nil, 0)
+	}
+	s.table = table
+	res.Table = table.display
 	res.Remaining = remaining
 	res.AlreadyApplied, res.HashCheckSkipped = m.applied(sts)
 	for _, s := range res.HashCheckSkipped {

@@ -51,10 +51,19 @@ func (m *Migrator) lock(ctx context.Context, conn *sql.Conn) (pid int, err error
 		err := conn.QueryRowContext(ctx, pgsql.Render(pgsql.TryLock, "key", lockKeyLiteral)).
 			Scan(&standby, &readOnly, &heldBefore, &ok, &pid)
 		if err != nil {
-			if attempt > 1 {
-				return 0, m.lost(ctx, fmt.Errorf("waiting for the migration lock: %w", err), "waiting for the migration lock", nil, 0)
+			if attempt == 1 || ctx.Err() != nil || !connectionLost(err) {
+				// The lock query is the first one: a failure here is a connection problem.
+				return 0, &ConnectError{Err: err}
 			}
-			return 0, &ConnectError{Err: err}
+			lerr := &ConnectionLostError{During: "waiting for the migration lock", Err: err}
+			// Between two polls the session is idle: a server that closed
+			// it without a word most likely applied idle_session_timeout.
+			name := timeoutSettingFor(sqlState(err))
+			if name == "" {
+				name = "idle_session_timeout"
+			}
+			lerr.Timeout = lookupSetting(ctx, m.db, name)
+			return 0, lerr
 		}
 		if standby || readOnly {
 			return 0, m.readOnlyError(ctx, conn, standby)

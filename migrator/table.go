@@ -108,26 +108,19 @@ func (m *Migrator) resolveTable(ctx context.Context, q queryer) (t trackingTable
 	return t, true, nil
 }
 
-// ensureTable returns the tracking table, creating it with its row 0 when
-// it does not exist. Call it with the migration lock held.
-func (m *Migrator) ensureTable(ctx context.Context, conn *sql.Conn) (trackingTable, error) {
-	t, exists, err := m.resolveTable(ctx, conn)
-	if err != nil || exists {
-		return t, err
-	}
-	if err := m.checkElsewhere(ctx, conn); err != nil {
-		return t, err
-	}
+// createTable creates the tracking table with its row 0 and returns it.
+// Call it with the migration lock held, once resolveTable found none.
+func (m *Migrator) createTable(ctx context.Context, conn *sql.Conn) (trackingTable, error) {
 	name := pq.QuoteIdentifier(m.opts.table)
 	if m.opts.schema != "" {
 		name = pq.QuoteIdentifier(m.opts.schema) + "." + name
 	}
 	if _, err := conn.ExecContext(ctx, pgsql.Render(pgsql.CreateTable, "table", name)); err != nil {
 		rollback(ctx, conn)
-		return t, fmt.Errorf("creating tracking table %s: %w", m.opts.displayTable(), err)
+		return trackingTable{}, fmt.Errorf("creating tracking table %s: %w", m.opts.displayTable(), err)
 	}
 	m.opts.log.Info().Str("table", m.opts.displayTable()).Msg("created tracking table")
-	t, exists, err = m.resolveTable(ctx, conn)
+	t, exists, err := m.resolveTable(ctx, conn)
 	if err == nil && !exists {
 		err = fmt.Errorf("tracking table %s was created but cannot be found through search_path", m.opts.displayTable())
 	}

@@ -45,7 +45,12 @@ func timeoutSettingFor(sqlstate string) string {
 // returns nil when err is no timeout or the setting is off (0): a cancel
 // request or the migration's own SET then explain it.
 func lookupTimeout(ctx context.Context, q queryer, err error) *TimeoutSetting {
-	name := timeoutSettingFor(sqlState(err))
+	return lookupSetting(ctx, q, timeoutSettingFor(sqlState(err)))
+}
+
+// lookupSetting returns the timeout setting name with its value and source,
+// or nil when it is off, unknown to the server, or name is "".
+func lookupSetting(ctx context.Context, q queryer, name string) *TimeoutSetting {
 	if name == "" {
 		return nil
 	}

@@ -122,18 +122,28 @@ func (c *Cluster) majorVersion() (int, error) {
 }
 
 // findBasebackup returns a pg_basebackup that can back up a server of major
-// version major, or "" if there is none: the one next to initdb, on PATH
-// or in /usr/lib/postgresql/*/bin (newest first) whose own major version is
-// major or newer, as pg_basebackup refuses newer servers.
+// version major, or "" if there is none (see findClientProgram).
 func findBasebackup(bins binaries, major int) string {
-	candidates := []string{filepath.Join(filepath.Dir(bins.initdb), "pg_basebackup")}
-	if path, err := exec.LookPath("pg_basebackup"); err == nil {
+	return findClientProgram(bins, "pg_basebackup", major)
+}
+
+// findClientProgram returns the client program name (pg_basebackup,
+// pg_dump) that works with a server of major version major, or "" if there
+// is none: the one next to initdb, on PATH or in /usr/lib/postgresql/*/bin
+// (newest first) whose own major version is major or newer, as these
+// programs refuse newer servers.
+func findClientProgram(bins binaries, name string, major int) string {
+	var candidates []string
+	if bins.initdb != "" {
+		candidates = append(candidates, filepath.Join(filepath.Dir(bins.initdb), name))
+	}
+	if path, err := exec.LookPath(name); err == nil {
 		candidates = append(candidates, path)
 	}
 	dirs, _ := filepath.Glob(debianBinGlob)
 	sortByVersionDesc(dirs)
 	for _, dir := range dirs {
-		candidates = append(candidates, filepath.Join(dir, "pg_basebackup"))
+		candidates = append(candidates, filepath.Join(dir, name))
 	}
 	for _, path := range candidates {
 		if v, err := programMajor(path); err == nil && v >= major {
