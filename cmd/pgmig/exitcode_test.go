@@ -1,0 +1,47 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+)
+
+// TestReadmeExitCodes keeps the README's exit-code table equal to the one
+// in the code, row for row.
+func TestReadmeExitCodes(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(b), "\n### Exit codes\n")
+	if !ok {
+		t.Fatal("README has no '### Exit codes' section")
+	}
+	section, _, _ = strings.Cut(section, "\n## ")
+	var got []string
+	for _, line := range strings.Split(section, "\n") {
+		if strings.HasPrefix(line, "| ") && !strings.HasPrefix(line, "| code ") {
+			got = append(got, line)
+		}
+	}
+	var want []string
+	for _, e := range exitCodes {
+		want = append(want, fmt.Sprintf("| %d | %s |", e.code, e.meaning))
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("README exit codes differ from exitCodes; the README should read:\n%s\n\nit reads:\n%s",
+			strings.Join(want, "\n"), strings.Join(got, "\n"))
+	}
+}
+
+// TestExitCodesDistinct: every code and every JSON kind means one thing.
+func TestExitCodesDistinct(t *testing.T) {
+	codes, kinds := map[int]bool{}, map[string]bool{}
+	for _, e := range exitCodes {
+		if codes[e.code] || kinds[e.kind] {
+			t.Errorf("exit code %d or kind %q listed twice", e.code, e.kind)
+		}
+		codes[e.code], kinds[e.kind] = true, true
+	}
+}
