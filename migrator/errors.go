@@ -15,10 +15,16 @@ var ErrLockTimeout = errors.New("timed out waiting for the migration lock")
 type FileProblem struct {
 	File    string // base name of the file
 	Problem string // what is wrong, in words
+	// RunRule marks a rule about how the file would run (transaction
+	// control, headers, psql meta-commands): it stops a file still to run,
+	// but a file already applied with this content is accepted as it is.
+	RunRule bool
 }
 
-// FileError reports every problem found in the migration files. It is
-// returned by [New] before any database work.
+// FileError reports every problem found in the migration files. [New] and
+// [Validate] return it before any database work; Apply, Status, Verify and
+// Plan return it for files still to run that break a rule about how they
+// would run.
 type FileError struct {
 	Problems []FileProblem
 }

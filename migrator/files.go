@@ -102,7 +102,7 @@ func loadMigrations(fsys fs.FS, strict bool) ([]Migration, error) {
 		}
 		if strict {
 			for _, p := range f.m.problems {
-				report(f.m.File, "%s", p)
+				problems = append(problems, FileProblem{File: f.m.File, Problem: p, RunRule: true})
 			}
 		}
 		migs = append(migs, f.m)
@@ -293,21 +293,21 @@ func checkNumbering(migs []Migration) []FileProblem {
 	byName := map[string]string{}
 	for i, m := range migs {
 		if other, dup := byName[m.Name]; dup {
-			problems = append(problems, FileProblem{m.File, fmt.Sprintf("name %q is also used by %s; names must be unique", m.Name, other)})
+			problems = append(problems, FileProblem{File: m.File, Problem: fmt.Sprintf("name %q is also used by %s; names must be unique", m.Name, other)})
 		} else {
 			byName[m.Name] = m.File
 		}
 		switch {
 		case i == 0 && m.ID != 1:
-			problems = append(problems, FileProblem{m.File, fmt.Sprintf("first id is %d; ids must start at 1 and be consecutive", m.ID)})
+			problems = append(problems, FileProblem{File: m.File, Problem: fmt.Sprintf("first id is %d; ids must start at 1 and be consecutive", m.ID)})
 		case i > 0 && m.ID == migs[i-1].ID:
-			problems = append(problems, FileProblem{m.File, fmt.Sprintf("id %d is also used by %s; each id must be used once", m.ID, migs[i-1].File)})
+			problems = append(problems, FileProblem{File: m.File, Problem: fmt.Sprintf("id %d is also used by %s; each id must be used once", m.ID, migs[i-1].File)})
 		case i > 0 && m.ID > migs[i-1].ID+1:
 			missing := fmt.Sprintf("%d", migs[i-1].ID+1)
 			if m.ID-migs[i-1].ID > 2 {
 				missing = fmt.Sprintf("%d to %d", migs[i-1].ID+1, m.ID-1)
 			}
-			problems = append(problems, FileProblem{m.File, fmt.Sprintf("gap in numbering: id %d follows %d (%s missing); ids must be consecutive", m.ID, migs[i-1].ID, missing)})
+			problems = append(problems, FileProblem{File: m.File, Problem: fmt.Sprintf("gap in numbering: id %d follows %d (%s missing); ids must be consecutive", m.ID, migs[i-1].ID, missing)})
 		}
 	}
 	return problems

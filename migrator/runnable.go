@@ -16,7 +16,7 @@ func (m *Migrator) runnable(sts []MigrationStatus, target int) (warnings []FileP
 		switch {
 		case s.State == StatePending && (target == 0 || s.ID <= target):
 			for _, p := range mig.problems {
-				fe.Problems = append(fe.Problems, FileProblem{File: mig.File, Problem: p})
+				fe.Problems = append(fe.Problems, FileProblem{File: mig.File, Problem: p, RunRule: true})
 			}
 		case s.State == StateApplied || s.State == StateHashCheckDisabled:
 			for _, p := range mig.problems {

@@ -503,6 +503,33 @@ func TestTimeoutNamesTheSetting(t *testing.T) {
 	if !strings.Contains(err.Error(), "statement_timeout = 150ms, set for the database (ALTER DATABASE ... SET)") {
 		t.Fatalf("error does not name the setting: %v", err)
 	}
+
+	// The same set for the deploying role.
+	roleName := "pgmig_deploy_" + d.Name[max(0, len(d.Name)-40):]
+	role := pq.QuoteIdentifier(roleName)
+	t.Cleanup(func() { _, _ = d.DB.Exec("DROP OWNED BY " + role + "; DROP ROLE IF EXISTS " + role) })
+	for _, stmt := range []string{
+		"ALTER DATABASE " + pq.QuoteIdentifier(d.Name) + " RESET statement_timeout",
+		"DROP TABLE public.migrations",
+		"CREATE ROLE " + role + " LOGIN",
+		"ALTER ROLE " + role + " SET statement_timeout = '120ms'",
+		"GRANT CREATE ON DATABASE " + pq.QuoteIdentifier(d.Name) + " TO " + role,
+		"GRANT CREATE, USAGE ON SCHEMA public TO " + role,
+	} {
+		if _, err := d.DB.Exec(stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	deployer, err := sql.Open("postgres", d.DSN+" user="+roleName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer deployer.Close()
+	_, err = apply(t, deployer, fstest.MapFS{"1_slow.sql": file("CREATE TABLE t (id int);\nSELECT pg_sleep(5);\n")})
+	if !errors.As(err, &merr) || merr.Timeout == nil || merr.Timeout.Source != "user" ||
+		!strings.Contains(err.Error(), "statement_timeout = 120ms, set for the role (ALTER ROLE ... SET)") {
+		t.Fatalf("role-level: err = %v", err)
+	}
 }
 
 // TestSessionTimeoutWhileWaitingForTheLock: idle_session_timeout (PostgreSQL

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"slices"
 
 	"github.com/pgmig/pgmig/migrator"
 )
@@ -141,6 +143,11 @@ func (c *validateCmd) Run(a *app) error {
 	err := checkFolder(c.Dir)
 	if err == nil {
 		res, err = migrator.Validate(os.DirFS(c.Dir))
+	}
+	var fe *migrator.FileError
+	if errors.As(err, &fe) && slices.ContainsFunc(fe.Problems, func(p migrator.FileProblem) bool { return p.RunRule }) {
+		err = withHint(err, "validate holds every file to the rules of a file still to run; a file that a database has "+
+			"already applied is only compared by its hash there: do not edit it, since that changes its hash")
 	}
 	if c.JSON {
 		r := &jsonReport{Command: "validate", Migrations: []jsonMigration{}}
