@@ -61,12 +61,39 @@ func (v Verdict) String() string {
 
 var bom = []byte{0xEF, 0xBB, 0xBF}
 
+// Normalize returns a stored hash the way pgmig compares it: without
+// surrounding blanks (a character(n) column pads it with spaces) and in
+// lower case (some tools store upper-case hex).
+func Normalize(stored string) string {
+	return strings.ToLower(strings.TrimSpace(stored))
+}
+
+// Equal reports whether a stored hash, normalised as by [Normalize], is
+// sum (a lowercase hash from [Sum]). It does not allocate: it runs once per
+// applied migration.
+func Equal(stored, sum string) bool {
+	stored = strings.TrimSpace(stored)
+	if len(stored) != len(sum) {
+		return false
+	}
+	for i := 0; i < len(stored); i++ {
+		c := stored[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != sum[i] {
+			return false
+		}
+	}
+	return true
+}
+
 // Check compares a file with the hash stored when it was applied. When the
 // hashes differ it tries the usual accidental rewrites (line endings converted
 // by an editor or git, a byte-order mark added or dropped) so that the caller
 // can say why the file no longer matches.
 func Check(name string, content []byte, stored string) Verdict {
-	stored = strings.ToLower(strings.TrimSpace(stored))
+	stored = Normalize(stored)
 	if Sum(name, content) == stored {
 		return Match
 	}

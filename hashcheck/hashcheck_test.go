@@ -1,6 +1,9 @@
 package hashcheck
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestSum(t *testing.T) {
 	tests := []struct {
@@ -69,5 +72,25 @@ func TestCheckRenamedFile(t *testing.T) {
 	stored := Sum("1_old.sql", []byte("x"))
 	if got := Check("1_new.sql", []byte("x"), stored); got != Changed {
 		t.Fatalf("Check = %v, want Changed", got)
+	}
+}
+
+func TestEqualNormalisesLikeCheck(t *testing.T) {
+	sum := Sum("1_a.sql", []byte("SELECT 1;\n"))
+	for _, stored := range []string{sum, strings.ToUpper(sum), sum + strings.Repeat(" ", 24), "  " + sum + "\t"} {
+		if !Equal(stored, sum) {
+			t.Errorf("Equal(%q) = false", stored)
+		}
+		if Check("1_a.sql", []byte("SELECT 1;\n"), stored) != Match {
+			t.Errorf("Check(%q) is not Match", stored)
+		}
+		if Normalize(stored) != sum {
+			t.Errorf("Normalize(%q) = %q", stored, Normalize(stored))
+		}
+	}
+	for _, stored := range []string{"", sum[:39], sum + "0", "x" + sum[1:]} {
+		if Equal(stored, sum) {
+			t.Errorf("Equal(%q) = true", stored)
+		}
 	}
 }

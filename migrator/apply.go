@@ -82,17 +82,17 @@ func (m *Migrator) ApplyTo(ctx context.Context, target int) (_ *ApplyResult, err
 
 	table, exists, err := m.resolveTable(ctx, conn)
 	if err != nil {
-		return res, m.lost(ctx, err, "looking up the tracking table", nil, 0)
+		return res, m.asConnectionLost(ctx, err, "looking up the tracking table", nil, 0)
 	}
 	var rows []appliedRow
 	if exists {
 		if rows, err = readApplied(ctx, conn, table); err != nil {
-			return res, m.lost(ctx, err, "reading the tracking table", nil, 0)
+			return res, m.asConnectionLost(ctx, err, "reading the tracking table", nil, 0)
 		}
 	} else if err := m.checkElsewhere(ctx, conn); err != nil {
-		return res, m.lost(ctx, err, "looking up the tracking table", nil, 0)
+		return res, m.asConnectionLost(ctx, err, "looking up the tracking table", nil, 0)
 	}
-	sts := compare(m.fsys, m.migrations, rows)
+	sts := statusOfFiles(m.fsys, m.migrations, rows)
 	if err := integrityError(sts); err != nil {
 		return res, err
 	}
@@ -102,7 +102,7 @@ func (m *Migrator) ApplyTo(ctx context.Context, target int) (_ *ApplyResult, err
 	}
 	warnings, err := m.runnable(sts, target)
 	for _, w := range warnings {
-		m.opts.log.Warn().Str("file", w.File).Msg(w.Problem)
+		m.opts.log.Warn(w.Problem, "file", w.File)
 	}
 	if err != nil {
 		return res, err
@@ -114,15 +114,14 @@ func (m *Migrator) ApplyTo(ctx context.Context, target int) (_ *ApplyResult, err
 		err = ensureRow0(ctx, conn, table, rows)
 	}
 	if err != nil {
-		return res, m.lost(ctx, err, "setting up the tracking table", nil, 0)
+		return res, m.asConnectionLost(ctx, err, "setting up the tracking table", nil, 0)
 	}
 	s.table = table
 	res.Table = table.display
 	res.Remaining = remaining
 	res.AlreadyApplied, res.HashCheckSkipped = m.applied(sts)
 	for _, s := range res.HashCheckSkipped {
-		m.opts.log.Warn().Int("id", s.ID).Str("file", s.File).
-			Msg("file changed since it was applied; hash check skipped (disable-hash-check)")
+		m.opts.log.Warn("file changed since it was applied; hash check skipped (disable-hash-check)", "id", s.ID, "file", s.File)
 	}
 	asyncCommits := false
 	for i, mig := range pending {
@@ -133,7 +132,7 @@ func (m *Migrator) ApplyTo(ctx context.Context, target int) (_ *ApplyResult, err
 			return res, err
 		}
 		for _, w := range mig.warnings {
-			m.opts.log.Warn().Str("file", mig.File).Msg(w)
+			m.opts.log.Warn(w, "file", mig.File)
 		}
 		// Every commit but the last skips the WAL flush; the last one
 		// flushes them all (unless each migration must flush).
@@ -147,31 +146,9 @@ func (m *Migrator) ApplyTo(ctx context.Context, target int) (_ *ApplyResult, err
 		}
 		asyncCommits = async
 		res.Applied = append(res.Applied, MigrationResult{Migration: mig, Duration: d})
-		m.opts.log.Info().Int("id", mig.ID).Str("name", mig.Name).Str("file", mig.File).
-			Dur("duration", d).Msg("applied migration")
+		m.opts.log.Info("applied migration", "id", mig.ID, "name", mig.Name, "file", mig.File, "duration", d)
 	}
 	return res, nil
-}
-
-// session is the connection a run holds the migration lock on.
-type session struct {
-	conn  *sql.Conn
-	pid   int // server process holding the lock
-	table trackingTable
-}
-
-// TargetError reports an --to target that pgmig cannot honour.
-type TargetError struct {
-	Target  int
-	Applied int // highest applied id, when the target is below it
-	Highest int // highest migration file id
-}
-
-func (e *TargetError) Error() string {
-	if e.Applied > 0 {
-		return fmt.Sprintf("target %d is below migration %d, which is already applied: pgmig never goes down; fix a mistake with a new migration", e.Target, e.Applied)
-	}
-	return fmt.Sprintf("target %d: there is no migration with that id (the highest is %d)", e.Target, e.Highest)
 }
 
 func (m *Migrator) checkTarget(target int) error {
@@ -253,15 +230,12 @@ func (m *Migrator) run(ctx context.Context, s *session, mig Migration, async boo
 			return time.Since(start), &PoolerError{PID: s.pid, Reason: fmt.Sprintf("%s before %s ran (nothing of it was applied)", merr.Message, mig.File)}
 		}
 		merr.Timeout = lookupTimeout(ctx, s.conn, merr.Err)
-		err = m.lost(ctx, err, "running "+mig.File, &mig, merr.Statement)
+		err = m.asConnectionLost(ctx, err, "running "+mig.File, &mig, merr.Statement)
+		if !mig.DisableTransaction {
+			explainSilentLoss(ctx, m.db, err, "transaction_timeout", time.Since(start))
+		}
 	}
 	return time.Since(start), err
-}
-
-// assertLock is the statement that stops a transaction that does not run
-// on the server process holding the migration lock.
-func (s *session) assertLock() string {
-	return pgsql.Render(pgsql.AssertLockSession, "pid", strconv.Itoa(s.pid))
 }
 
 // runTransaction sends the migration, its bookkeeping row and the commit as
@@ -325,17 +299,6 @@ func blankOut(b []byte) {
 	}
 }
 
-// flush waits until every commit of this session is durable. Errors are
-// ignored: it runs on failure paths, where the connection may be gone (and
-// the server then flushes on its own within wal_writer_delay).
-func flush(ctx context.Context, conn *sql.Conn) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	if _, err := conn.ExecContext(ctx, pgsql.FlushBarrier); err != nil {
-		rollback(ctx, conn)
-	}
-}
-
 // runStatements runs a disable-transaction migration one statement at a
 // time, outside any transaction, then puts the session back to its
 // defaults and records the migration in one round trip.
@@ -352,7 +315,7 @@ func (m *Migrator) runStatements(ctx context.Context, s *session, mig Migration,
 		if _, err := s.conn.ExecContext(ctx, st.Text); err != nil {
 			return newMigrationError(mig, body, st.Text, st.Offset, i+1, len(stmts), err)
 		}
-		m.opts.log.Debug().Str("file", mig.File).Int("statement", i+1).Int("line", st.Line).Msg("statement done")
+		m.opts.log.Debug("statement done", "file", mig.File, "statement", i+1, "line", st.Line)
 	}
 	record := pgsql.ResetSession + "\n" + s.table.recordStatement(mig, strconv.FormatInt(ceilMillis(time.Since(start)), 10))
 	if _, err := s.conn.ExecContext(ctx, record); err != nil {
@@ -367,16 +330,45 @@ func ceilMillis(d time.Duration) int64 {
 	return int64((d + time.Millisecond - 1) / time.Millisecond)
 }
 
-// lost turns err into a *ConnectionLostError when the session is gone (and
-// the context was not cancelled), else returns it unchanged. When a timeout
-// setting ended the session, the error names it.
-func (m *Migrator) lost(ctx context.Context, err error, during string, mig *Migration, stmt int) error {
-	if ctx.Err() != nil || !connectionLost(err) {
-		return err
+// PlanResult is what [Migrator.Plan] found: what apply would do now.
+type PlanResult struct {
+	Table            string
+	CreateTable      bool        // apply would create the tracking table
+	Pending          []Migration // would run, in this order
+	Remaining        int         // pending migrations left out by the target
+	AlreadyApplied   int
+	HashCheckSkipped []Migration   // changed files whose hash check is disabled
+	LockHolders      []LockHolder  // sessions holding the migration lock now (apply would wait)
+	Warnings         []FileProblem // rules that applied files break (see StatusResult.Warnings)
+}
+
+// Plan runs every check of [Migrator.ApplyTo] (files, hashes, missing
+// files, target) and reports what it would run, without changing the
+// database: it takes no lock, only looks at who holds it.
+//
+// Errors: the same as ApplyTo, except lock and migration errors.
+func (m *Migrator) Plan(ctx context.Context, target int) (*PlanResult, error) {
+	if err := m.checkTarget(target); err != nil {
+		return nil, err
 	}
-	var merr *MigrationError
-	if errors.As(err, &merr) {
-		err = merr.Err
+	holders, err := queryLockHolders(ctx, m.db)
+	if err != nil {
+		return nil, &ConnectError{Err: err}
 	}
-	return &ConnectionLostError{During: during, Migration: mig, Statement: stmt, Err: err, Timeout: lookupTimeout(ctx, m.db, err)}
+	st, err := m.Status(ctx)
+	if st == nil {
+		return nil, err
+	}
+	res := &PlanResult{Table: st.Table, CreateTable: !st.TableExists, LockHolders: holders}
+	if err := integrityError(st.Migrations); err != nil {
+		return res, err
+	}
+	if res.Pending, res.Remaining, err = m.pendingUpTo(st.Migrations, target); err != nil {
+		return res, err
+	}
+	if res.Warnings, err = m.runnable(st.Migrations, target); err != nil {
+		return res, err
+	}
+	res.AlreadyApplied, res.HashCheckSkipped = m.applied(st.Migrations)
+	return res, nil
 }

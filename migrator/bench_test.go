@@ -115,7 +115,7 @@ func BenchmarkCompare(b *testing.B) {
 			}
 			b.ReportAllocs()
 			for b.Loop() {
-				sts := compare(fsys, migs, rows)
+				sts := statusOfFiles(fsys, migs, rows)
 				if err := integrityError(sts); err != nil {
 					b.Fatal(err)
 				}

@@ -16,7 +16,6 @@ import (
 
 	"github.com/pgmig/pgmig/migrator"
 	"github.com/pgmig/pgmig/migrator/migratortest"
-	"github.com/rs/zerolog"
 )
 
 // runConcurrently applies fsys from n runners at once, each with a pool of
@@ -150,7 +149,7 @@ func TestLockWaitTimeout(t *testing.T) {
 	defer db.Close()
 	fsys := fstest.MapFS{"1_a.sql": file("CREATE TABLE a (id int);")}
 	var logs bytes.Buffer
-	_, err = newMigrator(t, db, fsys, migrator.WithLockWait(300*time.Millisecond), migrator.WithLogger(zerolog.New(&logs))).Apply(ctx)
+	_, err = newMigrator(t, db, fsys, migrator.WithLockWait(300*time.Millisecond), migrator.WithLogger(jsonLogger(&logs))).Apply(ctx)
 	if want := fmt.Sprintf(`"holder_pid":%d`, pid); !strings.Contains(logs.String(), want) || !strings.Contains(logs.String(), "waiting for the migration lock") {
 		t.Errorf("the wait was not logged with the holder (%s):\n%s", want, logs.String())
 	}

@@ -56,8 +56,7 @@ func CreateDatabase(ctx context.Context, maint *sql.DB, name string, opts Create
 	}
 	stmt := pgsql.Render(pgsql.CreateDatabase, "name", pq.QuoteIdentifier(name), "options", clauses.String())
 	if _, err := maint.ExecContext(ctx, stmt); err != nil {
-		var pqErr *pq.Error
-		if errors.As(err, &pqErr) && pqErr.Code == "42P04" {
+		if sqlState(err) == "42P04" {
 			return false, nil
 		}
 		return false, fmt.Errorf("creating database %q: %w", name, err)

@@ -3,6 +3,7 @@ package migrator
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -250,3 +251,179 @@ func describeSource(source string) string {
 	}
 	return "from " + source
 }
+
+// TargetError reports a target migration that pgmig cannot honour: one
+// below an applied migration (pgmig never goes down) or above the last file.
+type TargetError struct {
+	Target  int
+	Applied int // highest applied id, when the target is below it
+	Highest int // highest migration file id
+}
+
+func (e *TargetError) Error() string {
+	if e.Applied > 0 {
+		return fmt.Sprintf("target %d is below migration %d, which is already applied: pgmig never goes down; fix a mistake with a new migration", e.Target, e.Applied)
+	}
+	return fmt.Sprintf("target %d: there is no migration with that id (the highest is %d)", e.Target, e.Highest)
+}
+
+// PendingError reports migrations that are not applied yet. [Migrator.Verify]
+// returns it.
+type PendingError struct {
+	Pending []MigrationStatus
+}
+
+func (e *PendingError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "database is not fully migrated: %d pending migration", len(e.Pending))
+	if len(e.Pending) != 1 {
+		b.WriteString("s")
+	}
+	for i, p := range e.Pending {
+		if i == 10 {
+			fmt.Fprintf(&b, "\n  ... and %d more", len(e.Pending)-10)
+			break
+		}
+		b.WriteString("\n  " + p.File)
+	}
+	return b.String()
+}
+
+// IsPending reports whether err says that migrations are pending.
+func IsPending(err error) bool {
+	var pe *PendingError
+	return errors.As(err, &pe)
+}
+
+// ConnectionLostError reports that the connection to the database broke
+// during a run: the server restarted or crashed, an administrator ended the
+// session, or the network failed. Migrations committed before stay applied;
+// a rerun of Apply finishes the job.
+type ConnectionLostError struct {
+	During    string          // what pgmig was doing
+	Migration *Migration      // the migration that was running, if any
+	Statement int             // its statement, for disable-transaction files
+	Timeout   *TimeoutSetting // the setting that ended the session, when one did
+	Err       error
+}
+
+// Unwrap returns the driver error.
+func (e *ConnectionLostError) Unwrap() error { return e.Err }
+
+func (e *ConnectionLostError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "lost the connection to the database while %s: %v", e.During, e.Err)
+	if e.Timeout != nil {
+		b.WriteString("\nthe server ended the session because of " + e.Timeout.String())
+	} else {
+		b.WriteString("\nthe server ended the session (restart, crash, pg_terminate_backend) or the network failed")
+	}
+	if m := e.Migration; m != nil {
+		if m.DisableTransaction {
+			fmt.Fprintf(&b, "; statement %d of %s may have partly run and was not recorded, statements before it stay committed", e.Statement, m.File)
+		} else {
+			fmt.Fprintf(&b, "; %s either committed together with its row or was rolled back", m.File)
+		}
+	}
+	b.WriteString("\nmigrations of this run committed before it are kept as a consistent prefix; a new run finishes the job")
+	return b.String()
+}
+
+// MigrationError reports a migration that failed. Nothing of a
+// transactional migration is recorded or kept; migrations before it stay
+// applied. For a disable-transaction migration the statements before the
+// failing one stay committed and no row is recorded.
+type MigrationError struct {
+	Migration Migration
+	Err       error // the driver error, usually a *pq.Error
+
+	SQLState string // five-character SQLSTATE, "" if unknown
+	Message  string
+	Detail   string
+	Hint     string
+	Where    string // PostgreSQL's context, for example the PL/pgSQL line
+
+	Line, Column int    // position in the file (1-based), 0 if unknown
+	LineText     string // the file's line at Line
+
+	Timeout *TimeoutSetting // the server setting that cancelled the statement, when one did
+
+	Statement  int  // 1-based statement of a disable-transaction file, 0 otherwise
+	Statements int  // statements in that file
+	Recording  bool // all statements ran; recording the row failed
+}
+
+// Unwrap returns the driver error.
+func (e *MigrationError) Unwrap() error { return e.Err }
+
+func (e *MigrationError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "migration %s (id %d) failed", e.Migration.File, e.Migration.ID)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, " at line %d, column %d", e.Line, e.Column)
+	}
+	msg := e.Message
+	if msg == "" && e.Err != nil {
+		msg = e.Err.Error()
+	}
+	b.WriteString(": " + msg)
+	if e.SQLState != "" {
+		b.WriteString(" (SQLSTATE " + e.SQLState + ")")
+	}
+	if e.Line > 0 && e.LineText != "" {
+		prefix := "LINE " + strconv.Itoa(e.Line) + ": "
+		b.WriteString("\n" + prefix + e.LineText + "\n")
+		b.WriteString(strings.Repeat(" ", len(prefix)))
+		// Keep tabs so the caret lines up under the column as in psql.
+		for i, r := range []rune(e.LineText) {
+			if i >= e.Column-1 {
+				break
+			}
+			if r == '\t' {
+				b.WriteByte('\t')
+			} else {
+				b.WriteByte(' ')
+			}
+		}
+		b.WriteString("^")
+	}
+	if e.Detail != "" {
+		b.WriteString("\nDETAIL: " + e.Detail)
+	}
+	if e.Hint != "" {
+		b.WriteString("\nHINT: " + e.Hint)
+	}
+	if e.Where != "" {
+		b.WriteString("\nCONTEXT: " + e.Where)
+	}
+	if e.Timeout != nil {
+		b.WriteString("\nthe statement ran into " + e.Timeout.String())
+	}
+	switch {
+	case e.Recording:
+		fmt.Fprintf(&b, "\nall %d statements of this disable-transaction migration ran and stay committed, but recording it failed;"+
+			" a rerun runs the whole file again", e.Statements)
+	case e.Statement > 0:
+		fmt.Fprintf(&b, "\nstatement %d of %d failed", e.Statement, e.Statements)
+		if e.Statement > 1 {
+			fmt.Fprintf(&b, "; statements 1 to %d of this disable-transaction migration ran and stay committed", e.Statement-1)
+		}
+		b.WriteString("; the migration was not recorded, so a rerun runs the whole file again (make its statements idempotent, e.g. IF NOT EXISTS)")
+	default:
+		b.WriteString("\nthe migration was rolled back and not recorded; no further migrations were run")
+	}
+	if e.SQLState == "25001" && e.Statement == 0 {
+		b.WriteString("\nthis statement cannot run inside a transaction block: add a line '-- pgmig disable-transaction' to the file")
+	}
+	return b.String()
+}
+
+// FolderError reports a migrations folder that cannot be listed (for
+// example for lack of permission). [New] and [Validate] return it before
+// any database work.
+type FolderError struct{ Err error }
+
+func (e *FolderError) Error() string { return "cannot read the migrations folder: " + e.Err.Error() }
+
+// Unwrap returns the file system's error.
+func (e *FolderError) Unwrap() error { return e.Err }

@@ -49,7 +49,7 @@ type blank struct{ off, len int }
 func loadMigrations(fsys fs.FS, strict bool) ([]Migration, error) {
 	entries, err := fs.ReadDir(fsys, ".")
 	if err != nil {
-		return nil, fmt.Errorf("reading migrations folder: %w", err)
+		return nil, &FolderError{Err: unwrapPathError(err)}
 	}
 	var (
 		files    []loaded // migration files whose name parses, in folder order

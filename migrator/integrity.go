@@ -36,10 +36,10 @@ type MigrationStatus struct {
 	DisableHashCheck   bool
 }
 
-// compare matches the tracking table's rows with the files by id and checks
+// statusOfFiles matches the tracking table's rows with the files by id and checks
 // every applied file against its stored hash. Row 0 (the table's own
 // creation) is not a migration and is left out.
-func compare(fsys fs.FS, migs []Migration, rows []appliedRow) []MigrationStatus {
+func statusOfFiles(fsys fs.FS, migs []Migration, rows []appliedRow) []MigrationStatus {
 	byID := make(map[int]appliedRow, len(rows))
 	for _, r := range rows {
 		byID[r.ID] = r
@@ -55,7 +55,7 @@ func compare(fsys fs.FS, migs []Migration, rows []appliedRow) []MigrationStatus 
 		if r, ok := byID[m.ID]; ok {
 			s.AppliedAt, s.Duration, s.StoredHash = r.ExecutedAt, r.Duration, r.Hash
 			switch {
-			case hashEqual(r.Hash, m.Hash):
+			case hashcheck.Equal(r.Hash, m.Hash):
 				s.State = StateApplied
 			case m.DisableHashCheck:
 				s.State = StateHashCheckDisabled
@@ -99,20 +99,4 @@ func integrityError(sts []MigrationStatus) error {
 		return nil
 	}
 	return &e
-}
-
-func hashEqual(stored, current string) bool {
-	if len(stored) != len(current) {
-		return false
-	}
-	for i := 0; i < len(stored); i++ {
-		c := stored[i]
-		if 'A' <= c && c <= 'F' {
-			c += 'a' - 'A'
-		}
-		if c != current[i] {
-			return false
-		}
-	}
-	return true
 }

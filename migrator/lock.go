@@ -3,7 +3,6 @@ package migrator
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"fmt"
 	"strconv"
 	"time"
@@ -46,6 +45,7 @@ func (m *Migrator) lock(ctx context.Context, conn *sql.Conn) (pid int, err error
 	}
 	pause := 50 * time.Millisecond
 	var lastReport time.Time
+	var lastPause time.Duration // idle time before the current attempt
 	for attempt := 1; ; attempt++ {
 		var standby, readOnly, heldBefore, ok bool
 		err := conn.QueryRowContext(ctx, pgsql.Render(pgsql.TryLock, "key", lockKeyLiteral)).
@@ -55,14 +55,10 @@ func (m *Migrator) lock(ctx context.Context, conn *sql.Conn) (pid int, err error
 				// The lock query is the first one: a failure here is a connection problem.
 				return 0, &ConnectError{Err: err}
 			}
-			lerr := &ConnectionLostError{During: "waiting for the migration lock", Err: err}
+			lerr := &ConnectionLostError{During: "waiting for the migration lock", Err: err, Timeout: lookupTimeout(ctx, m.db, err)}
 			// Between two polls the session is idle: a server that closed
 			// it without a word most likely applied idle_session_timeout.
-			name := timeoutSettingFor(sqlState(err))
-			if name == "" {
-				name = "idle_session_timeout"
-			}
-			lerr.Timeout = lookupSetting(ctx, m.db, name)
+			explainSilentLoss(ctx, m.db, lerr, "idle_session_timeout", lastPause)
 			return 0, lerr
 		}
 		if standby || readOnly {
@@ -77,7 +73,7 @@ func (m *Migrator) lock(ctx context.Context, conn *sql.Conn) (pid int, err error
 		}
 		if ok {
 			if waited := time.Since(start); waited > time.Second {
-				m.opts.log.Info().Dur("waited", waited).Msg("migration lock taken")
+				m.opts.log.Info("migration lock taken", "waited", waited)
 			}
 			return pid, nil
 		}
@@ -85,21 +81,21 @@ func (m *Migrator) lock(ctx context.Context, conn *sql.Conn) (pid int, err error
 		if !deadline.IsZero() && !now.Before(deadline) {
 			return 0, &LockTimeoutError{Waited: now.Sub(start), Holders: m.lockHolders(ctx, conn)}
 		}
-		if lastReport.IsZero() || now.Sub(lastReport) >= m.opts.lockReport {
+		if lastReport.IsZero() || now.Sub(lastReport) >= lockReportInterval {
 			lastReport = now
-			ev := m.opts.log.Info().Dur("waited", now.Sub(start))
-			for i, h := range m.lockHolders(ctx, conn) {
-				if i == 0 {
-					ev = ev.Int("holder_pid", h.PID).Str("holder_application", h.ApplicationName).
-						Str("holder_client", h.Client).Dur("holder_connected_for", h.ConnectedFor)
-				}
+			attrs := []any{"waited", now.Sub(start)}
+			if holders := m.lockHolders(ctx, conn); len(holders) > 0 {
+				h := holders[0]
+				attrs = append(attrs, "holder_pid", h.PID, "holder_application", h.ApplicationName,
+					"holder_client", h.Client, "holder_connected_for", h.ConnectedFor)
 			}
-			ev.Msg("waiting for the migration lock held by another session")
+			m.opts.log.Info("waiting for the migration lock held by another session", attrs...)
 		}
 		wait := pause
 		if !deadline.IsZero() && deadline.Sub(now) < wait {
 			wait = deadline.Sub(now)
 		}
+		lastPause = wait
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
@@ -164,21 +160,15 @@ func (m *Migrator) unlock(ctx context.Context, conn *sql.Conn, pid int) bool {
 		return true
 	}
 	if err == nil && on != pid {
-		m.opts.log.Error().Int("holder_pid", pid).Int("released_on_pid", on).
-			Msg("the lock release reached another server process; the migration lock stays held by process holder_pid until its session ends")
+		m.opts.log.Error("the lock release reached another server process; the migration lock stays held by process holder_pid until its session ends",
+			"holder_pid", pid, "released_on_pid", on)
 		return false
 	}
 	if !connectionLost(err) {
-		m.opts.log.Warn().Err(err).Msg("could not release the migration lock; closing the connection to release it")
+		m.opts.log.Warn("could not release the migration lock; closing the connection to release it", "error", err)
 	}
 	discard(conn)
 	return true
-}
-
-// discard makes database/sql close the pinned connection instead of
-// returning it to the pool, ending the server session.
-func discard(conn *sql.Conn) {
-	_ = conn.Raw(func(any) error { return driver.ErrBadConn })
 }
 
 // lockHolders lists the sessions that hold the migration lock. Errors are

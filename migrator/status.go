@@ -3,9 +3,6 @@ package migrator
 import (
 	"context"
 	"database/sql"
-	"errors"
-	"fmt"
-	"strings"
 )
 
 // StatusResult describes the database against the migration files.
@@ -58,32 +55,9 @@ func (m *Migrator) Status(ctx context.Context) (*StatusResult, error) {
 	} else if err := m.checkElsewhere(ctx, tx); err != nil {
 		return nil, err
 	}
-	res.Migrations = compare(m.fsys, m.migrations, rows)
+	res.Migrations = statusOfFiles(m.fsys, m.migrations, rows)
 	res.Warnings, err = m.runnable(res.Migrations, 0)
 	return res, err
-}
-
-// PendingError reports migrations that are not applied yet. [Migrator.Verify]
-// returns it.
-type PendingError struct {
-	Pending []MigrationStatus
-}
-
-func (e *PendingError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "database is not fully migrated: %d pending migration", len(e.Pending))
-	if len(e.Pending) != 1 {
-		b.WriteString("s")
-	}
-	for i, p := range e.Pending {
-		if i == 10 {
-			fmt.Fprintf(&b, "\n  ... and %d more", len(e.Pending)-10)
-			break
-		}
-		b.WriteString("\n  " + p.File)
-	}
-	b.WriteString("\nrun 'pgmig apply' to apply them")
-	return b.String()
 }
 
 // VerifyOptions tune [Migrator.Verify].
@@ -122,53 +96,4 @@ func (m *Migrator) Verify(ctx context.Context, opts VerifyOptions) (*StatusResul
 		}
 	}
 	return res, nil
-}
-
-// PlanResult is what [Migrator.Plan] found: what apply would do now.
-type PlanResult struct {
-	Table            string
-	CreateTable      bool        // apply would create the tracking table
-	Pending          []Migration // would run, in this order
-	Remaining        int         // pending migrations left out by the target
-	AlreadyApplied   int
-	HashCheckSkipped []Migration   // changed files whose hash check is disabled
-	LockHolders      []LockHolder  // sessions holding the migration lock now (apply would wait)
-	Warnings         []FileProblem // rules that applied files break (see StatusResult.Warnings)
-}
-
-// Plan runs every check of [Migrator.ApplyTo] (files, hashes, missing
-// files, target) and reports what it would run, without changing the
-// database: it takes no lock, only looks at who holds it.
-//
-// Errors: the same as ApplyTo, except lock and migration errors.
-func (m *Migrator) Plan(ctx context.Context, target int) (*PlanResult, error) {
-	if err := m.checkTarget(target); err != nil {
-		return nil, err
-	}
-	holders, err := queryLockHolders(ctx, m.db)
-	if err != nil {
-		return nil, &ConnectError{Err: err}
-	}
-	st, err := m.Status(ctx)
-	if st == nil {
-		return nil, err
-	}
-	res := &PlanResult{Table: st.Table, CreateTable: !st.TableExists, LockHolders: holders}
-	if err := integrityError(st.Migrations); err != nil {
-		return res, err
-	}
-	if res.Pending, res.Remaining, err = m.pendingUpTo(st.Migrations, target); err != nil {
-		return res, err
-	}
-	if res.Warnings, err = m.runnable(st.Migrations, target); err != nil {
-		return res, err
-	}
-	res.AlreadyApplied, res.HashCheckSkipped = m.applied(st.Migrations)
-	return res, nil
-}
-
-// IsPending reports whether err says that migrations are pending.
-func IsPending(err error) bool {
-	var pe *PendingError
-	return errors.As(err, &pe)
 }

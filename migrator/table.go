@@ -3,6 +3,7 @@ package migrator
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -119,7 +120,7 @@ func (m *Migrator) createTable(ctx context.Context, conn *sql.Conn) (trackingTab
 		rollback(ctx, conn)
 		return trackingTable{}, fmt.Errorf("creating tracking table %s: %w", m.opts.displayTable(), err)
 	}
-	m.opts.log.Info().Str("table", m.opts.displayTable()).Msg("created tracking table")
+	m.opts.log.Info("created tracking table", "table", m.opts.displayTable())
 	t, exists, err := m.resolveTable(ctx, conn)
 	if err == nil && !exists {
 		err = fmt.Errorf("tracking table %s was created but cannot be found through search_path", m.opts.displayTable())
@@ -144,8 +145,7 @@ func (m *Migrator) checkElsewhere(ctx context.Context, q queryer) error {
 		for i, f := range found {
 			names[i] = f.String()
 		}
-		m.opts.log.Warn().Str("table", m.opts.displayTable()).Strs("found", names).
-			Msg("tracking table not found; tables of its layout exist in other schemas")
+		m.opts.log.Warn("tracking table not found; tables of its layout exist in other schemas", "table", m.opts.displayTable(), "found", names)
 		return nil
 	}
 	return &TableElsewhereError{Table: m.opts.displayTable(), SearchPath: searchPath, Found: found}
@@ -246,20 +246,6 @@ func readApplied(ctx context.Context, q queryer, t trackingTable) ([]appliedRow,
 	return out, nil
 }
 
-type queryer interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}
-
-// rollback ends a failed transaction on conn; errors are ignored because
-// the connection is discarded if it cannot be used any more.
-func rollback(ctx context.Context, conn *sql.Conn) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	if _, err := conn.ExecContext(ctx, pgsql.Rollback); err != nil {
-		discard(conn)
-	}
-}
-
 // recordStatement returns the INSERT of a migration's bookkeeping row.
 // durationSQL is an SQL expression for duration_ms, used when the table has
 // that column.
@@ -271,4 +257,61 @@ func (t trackingTable) recordStatement(mig Migration, durationSQL string) string
 	return pgsql.Render(pgsql.RecordMigration, "table", t.qualified, "id", strconv.Itoa(mig.ID),
 		"name", pq.QuoteLiteral(mig.Name), "hash", pq.QuoteLiteral(mig.Hash),
 		"duration_col", col, "duration_val", val)
+}
+
+// splitQualifiedName splits "schema.table" where either part may be
+// double-quoted; unquoted parts are folded to lower case as PostgreSQL does.
+func splitQualifiedName(s string) (schema, table string, err error) {
+	var parts []string
+	rest := strings.TrimSpace(s)
+	for {
+		var part string
+		if strings.HasPrefix(rest, `"`) {
+			end := 1
+			var b strings.Builder
+			for {
+				i := strings.IndexByte(rest[end:], '"')
+				if i < 0 {
+					return "", "", errors.New("unterminated quoted identifier")
+				}
+				b.WriteString(rest[end : end+i])
+				end += i + 1
+				if end < len(rest) && rest[end] == '"' {
+					b.WriteByte('"')
+					end++
+					continue
+				}
+				break
+			}
+			part, rest = b.String(), rest[end:]
+		} else {
+			i := strings.IndexByte(rest, '.')
+			if i < 0 {
+				i = len(rest)
+			}
+			part, rest = strings.ToLower(strings.TrimSpace(rest[:i])), rest[i:]
+			if strings.ContainsAny(part, `" `) {
+				return "", "", errors.New(`unquoted names cannot contain spaces or '"'; quote them with double quotes`)
+			}
+		}
+		if part == "" {
+			return "", "", errors.New("empty name")
+		}
+		parts = append(parts, part)
+		if rest == "" {
+			break
+		}
+		if rest[0] != '.' {
+			return "", "", errors.New("expected '.' between schema and table")
+		}
+		rest = rest[1:]
+	}
+	switch len(parts) {
+	case 1:
+		return "", parts[0], nil
+	case 2:
+		return parts[0], parts[1], nil
+	default:
+		return "", "", errors.New("expected [schema.]table")
+	}
 }

@@ -18,7 +18,6 @@ import (
 	"github.com/pgmig/pgmig/hashcheck"
 	"github.com/pgmig/pgmig/migrator"
 	"github.com/pgmig/pgmig/migrator/migratortest"
-	"github.com/rs/zerolog"
 )
 
 // The cases of taking over databases that postgres-migrations left behind:
@@ -161,7 +160,7 @@ func TestAppliedFilesOnlyComparedByHash(t *testing.T) {
 	recordApplied(t, d.DB, "public.migrations", fsys, "1_cic-in-transaction.sql", "2_commit-midway.sql", "3_typo-header.sql", "4_psql.sql")
 	ctx := context.Background()
 	var logs bytes.Buffer
-	m := newMigrator(t, d.DB, fsys, migrator.WithLogger(zerolog.New(&logs)))
+	m := newMigrator(t, d.DB, fsys, migrator.WithLogger(jsonLogger(&logs)))
 
 	st, err := m.Status(ctx)
 	if err != nil || st.Count(migrator.StateApplied) != 4 || st.Count(migrator.StatePending) != 1 {
@@ -185,7 +184,7 @@ func TestAppliedFilesOnlyComparedByHash(t *testing.T) {
 	if err != nil || len(res.Applied) != 1 || res.Applied[0].File != "5_new.sql" {
 		t.Fatalf("Apply = %+v, %v", res, err)
 	}
-	if !strings.Contains(logs.String(), "3_typo-header.sql") || !strings.Contains(logs.String(), `"level":"warn"`) {
+	if !strings.Contains(logs.String(), "3_typo-header.sql") || !strings.Contains(logs.String(), `"level":"WARN"`) {
 		t.Errorf("no warning logged for the applied file with a typo header:\n%s", logs.String())
 	}
 	if _, err := m.Verify(ctx, migrator.VerifyOptions{}); err != nil {
@@ -346,7 +345,7 @@ func TestExplicitTableCreatedDespiteTablesElsewhere(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 	var logs bytes.Buffer
-	res := mustApply(t, d.DB, fsys, migrator.WithTable("public.migrations"), migrator.WithLogger(zerolog.New(&logs)))
+	res := mustApply(t, d.DB, fsys, migrator.WithTable("public.migrations"), migrator.WithLogger(jsonLogger(&logs)))
 	if len(res.Applied) != 1 || !tableExists(t, d.DB, "public.migrations") {
 		t.Fatalf("explicit table not created: %+v", res)
 	}
@@ -497,7 +496,7 @@ func TestTimeoutNamesTheSetting(t *testing.T) {
 	_, err = apply(t, db, fstest.MapFS{"1_slow.sql": file("CREATE TABLE t (id int);\nSELECT pg_sleep(5);\n")})
 	var merr *migrator.MigrationError
 	if !errors.As(err, &merr) || merr.SQLState != "57014" || merr.Timeout == nil ||
-		*merr.Timeout != (migrator.TimeoutSetting{Name: "statement_timeout", Value: "150ms", Source: "database"}) {
+		*merr.Timeout != (migrator.TimeoutSetting{Name: "statement_timeout", Value: "150ms", Source: "database", After: 150 * time.Millisecond}) {
 		t.Fatalf("err = %v (timeout %+v)", err, merr)
 	}
 	if !strings.Contains(err.Error(), "statement_timeout = 150ms, set for the database (ALTER DATABASE ... SET)") {
@@ -591,5 +590,26 @@ func TestTransactionTimeoutEndsMigration(t *testing.T) {
 	}
 	if tableExists(t, d.DB, "t") {
 		t.Fatal("the migration was not rolled back")
+	}
+}
+
+// TestPaddedHashColumn: a tracking table whose hash column is character(n)
+// with n above 40 returns the hash padded with spaces; the file is still
+// unchanged.
+func TestPaddedHashColumn(t *testing.T) {
+	d := migratortest.NewDatabase(t)
+	fsys := fstest.MapFS{"1_a.sql": file("CREATE TABLE a (id int);\n"), "2_b.sql": file("CREATE TABLE b (id int);\n")}
+	if _, err := d.DB.Exec(`CREATE TABLE migrations (id integer PRIMARY KEY, name varchar(100) UNIQUE NOT NULL,
+		hash character(64) NOT NULL, executed_at timestamp DEFAULT current_timestamp);
+		CREATE TABLE a (id int)`); err != nil {
+		t.Fatal(err)
+	}
+	recordApplied(t, d.DB, "public.migrations", fsys, "1_a.sql")
+	st, err := newMigrator(t, d.DB, fsys).Status(context.Background())
+	if err != nil || st.Migrations[0].State != migrator.StateApplied || st.Migrations[1].State != migrator.StatePending {
+		t.Fatalf("Status = %+v, %v", st, err)
+	}
+	if res := mustApply(t, d.DB, fsys); len(res.Applied) != 1 || res.AlreadyApplied != 1 {
+		t.Fatalf("Apply = %+v", res)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	pgsql "github.com/pgmig/pgmig/sql"
@@ -14,9 +15,10 @@ import (
 // value comes from, so that a role- or database-level default that kills
 // long migrations can be found and overridden.
 type TimeoutSetting struct {
-	Name   string // statement_timeout, lock_timeout, idle_in_transaction_session_timeout, idle_session_timeout or transaction_timeout
-	Value  string // as the server shows it, with its unit: "5000ms"
-	Source string // pg_settings.source: "user", "database", "configuration file", ...
+	Name   string        // statement_timeout, lock_timeout, idle_in_transaction_session_timeout, idle_session_timeout or transaction_timeout
+	Value  string        // as the server shows it, with its unit: "5000ms"
+	Source string        // pg_settings.source: "user", "database", "configuration file", ...
+	After  time.Duration // the value as a duration
 }
 
 func (s TimeoutSetting) String() string {
@@ -69,18 +71,41 @@ func lookupSetting(ctx context.Context, q queryer, name string) *TimeoutSetting 
 		}
 		if s.Name == name && setting != "0" {
 			s.Value = setting + unit
+			s.After = settingDuration(setting, unit)
 			return &s
 		}
 	}
 	return nil
 }
 
-// sqlState returns the SQLSTATE of a server error in err's chain, or "".
-// Any driver whose errors have a SQLState method (lib/pq, pgx) will do.
-func sqlState(err error) string {
-	var s interface{ SQLState() string }
-	if errors.As(err, &s) {
-		return s.SQLState()
+// settingDuration converts a pg_settings value of a time setting to a
+// duration (0 when it cannot).
+func settingDuration(setting, unit string) time.Duration {
+	n, err := strconv.ParseInt(setting, 10, 64)
+	if err != nil {
+		return 0
 	}
-	return ""
+	switch unit {
+	case "ms":
+		return time.Duration(n) * time.Millisecond
+	case "s":
+		return time.Duration(n) * time.Second
+	case "min":
+		return time.Duration(n) * time.Minute
+	}
+	return 0
+}
+
+// explainSilentLoss names the timeout that most likely ended a session that
+// was closed without an error message (the driver saw the connection
+// close): the setting name, when it is set and no longer than elapsed, the
+// time the session spent in the state that setting limits.
+func explainSilentLoss(ctx context.Context, q queryer, err error, name string, elapsed time.Duration) {
+	var lerr *ConnectionLostError
+	if !errors.As(err, &lerr) || lerr.Timeout != nil || sqlState(lerr.Err) != "" {
+		return
+	}
+	if s := lookupSetting(ctx, q, name); s != nil && s.After > 0 && s.After <= elapsed {
+		lerr.Timeout = s
+	}
 }

@@ -85,8 +85,6 @@ var (
 	FlushBarrier = load("flush_barrier.sql")
 	// Rollback ends a failed transaction.
 	Rollback = load("rollback.sql")
-	// ServerVersion returns server_version_num.
-	ServerVersion = load("server_version.sql")
 )
 
 // Render replaces each {key} in stmt with its value. Placeholders never

@@ -716,7 +716,7 @@ func TestBadInput(t *testing.T) {
 			name: "--to negative", code: exitUsage,
 			files: map[string]string{"1_a.sql": "CREATE TABLE a (id int);"},
 			setup: func(e *badEnv) { e.flags = []string{"--to=-1"} },
-			want:  []string{"pgmig: error: --to must be a migration id (1 or more)"},
+			want:  []string{"pgmig: apply: --to must be a migration id (1 or more)", "run 'pgmig --help' for usage"},
 		},
 
 		// --- flags and settings ---
@@ -732,7 +732,7 @@ func TestBadInput(t *testing.T) {
 			name: "negative --lock-wait", code: exitUsage,
 			files: map[string]string{"1_a.sql": "CREATE TABLE a (id int);"},
 			setup: func(e *badEnv) { e.flags = []string{"--lock-wait=-5s"} },
-			want:  []string{"pgmig: error: --lock-wait must not be negative, got -5s"},
+			want:  []string{"pgmig: apply: --lock-wait must not be negative, got -5s", "run 'pgmig --help' for usage"},
 		},
 		{
 			// exit 2: "invalid connection settings (from --url): ..."; the password is not echoed.

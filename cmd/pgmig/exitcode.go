@@ -90,6 +90,7 @@ func exitCode(err error) int {
 	var (
 		usage     *usageError
 		folder    *folderError
+		listing   *migrator.FolderError
 		files     *migrator.FileError
 		integrity *migrator.IntegrityError
 		mig       *migrator.MigrationError
@@ -111,7 +112,7 @@ func exitCode(err error) int {
 		return exitInterrupted
 	case errors.As(err, &usage), errors.As(err, &target), errors.As(err, &option):
 		return exitUsage
-	case errors.As(err, &folder), errors.As(err, &files):
+	case errors.As(err, &folder), errors.As(err, &listing), errors.As(err, &files):
 		return exitInvalidFiles
 	case errors.As(err, &integrity):
 		return exitIntegrity

@@ -1,10 +1,15 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/pgmig/pgmig/migrator"
 )
 
 // TestReadmeExitCodes keeps the README's exit-code table equal to the one
@@ -43,5 +48,36 @@ func TestExitCodesDistinct(t *testing.T) {
 			t.Errorf("exit code %d or kind %q listed twice", e.code, e.kind)
 		}
 		codes[e.code], kinds[e.kind] = true, true
+	}
+}
+
+// TestExitCodeOfEachError: every error type the library returns has a
+// deliberate exit code, none falls to "other" by accident.
+func TestExitCodeOfEachError(t *testing.T) {
+	for _, tt := range []struct {
+		err  error
+		want int
+	}{
+		{&migrator.FolderError{Err: fs.ErrPermission}, exitInvalidFiles},
+		{&migrator.FileError{}, exitInvalidFiles},
+		{&migrator.IntegrityError{}, exitIntegrity},
+		{&migrator.MigrationError{}, exitSQL},
+		{&migrator.LockTimeoutError{}, exitLockTimeout},
+		{&migrator.ConnectError{Err: errors.New("refused")}, exitConnect},
+		{&migrator.ConnectionLostError{Err: errors.New("EOF")}, exitConnect},
+		{&migrator.PendingError{}, exitPending},
+		{&migrator.TableError{}, exitTable},
+		{&migrator.TableElsewhereError{Found: []migrator.FoundTable{{Table: "s.migrations"}}}, exitTableElsewhere},
+		{&migrator.ReadOnlyError{Standby: true}, exitReadOnly},
+		{&migrator.PoolerError{}, exitPooler},
+		{&migrator.TargetError{}, exitUsage},
+		{&migrator.OptionError{Err: errors.New("bad")}, exitUsage},
+		{withHint(&migrator.PoolerError{}, "advice"), exitPooler},
+		{fmt.Errorf("interrupted: %w", context.Canceled), exitInterrupted},
+		{errors.New("anything else"), exitFailure},
+	} {
+		if got := exitCode(tt.err); got != tt.want {
+			t.Errorf("exitCode(%T) = %d, want %d", tt.err, got, tt.want)
+		}
 	}
 }

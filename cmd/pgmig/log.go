@@ -2,21 +2,22 @@ package main
 
 import (
 	"io"
-	"os"
+	"log/slog"
 	"time"
 
-	"github.com/mattn/go-isatty"
 	"github.com/rs/zerolog"
 )
 
-// newLogger returns the logger for stderr: console format on a terminal,
-// JSON otherwise, unless format says which. Without a level, JSON logs (for
-// deploy systems) carry every event from info up, and console logs (for
-// people, who read the results on stdout) only warnings and errors.
-func newLogger(w io.Writer, format, level string) zerolog.Logger {
+// newLogger returns the logger for stderr (w): console format when w is a
+// terminal (terminal), JSON otherwise, unless format says which. Without a
+// level, JSON logs (for deploy systems) carry every event from info up, and
+// console logs (for people, who read the results on stdout) only warnings
+// and errors. It changes none of zerolog's global settings; durations are
+// in milliseconds, zerolog's default.
+func newLogger(w io.Writer, terminal bool, format, level string) zerolog.Logger {
 	if format == "auto" || format == "" {
 		format = "json"
-		if isatty.IsTerminal(os.Stderr.Fd()) || isatty.IsCygwinTerminal(os.Stderr.Fd()) {
+		if terminal {
 			format = "console"
 		}
 	}
@@ -33,6 +34,11 @@ func newLogger(w io.Writer, format, level string) zerolog.Logger {
 	if err != nil {
 		lvl = zerolog.InfoLevel
 	}
-	zerolog.DurationFieldUnit = time.Millisecond
 	return zerolog.New(w).Level(lvl).With().Timestamp().Logger()
+}
+
+// librarySlog hands the CLI's logger to the library, which logs through
+// log/slog.
+func librarySlog(l zerolog.Logger) *slog.Logger {
+	return slog.New(zerolog.NewSlogHandler(l))
 }

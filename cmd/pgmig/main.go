@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"github.com/alecthomas/kong"
+	"github.com/mattn/go-isatty"
 )
 
 func main() {
@@ -27,6 +28,7 @@ func main() {
 // run is main without the process: it parses args, runs the command and
 // returns the exit code.
 func run(args []string, stdout, stderr io.Writer) int {
+	terminal := isTerminal(stderr)
 	red := &redactor{}
 	stderr = red.writer(stderr)
 	stdout = red.writer(stdout)
@@ -62,14 +64,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if cli.Verbose {
 		level = "debug"
 	}
-	app.log = newLogger(stderr, cli.LogFormat, level)
+	app.log = newLogger(stderr, terminal, cli.LogFormat, level)
 	kctx.BindTo(ctx, (*context.Context)(nil))
 	err = kctx.Run(app)
 	code := exitCode(err)
 	if err != nil {
 		msg := red.redact(err.Error())
 		if code == exitInterrupted {
-			msg = "interrupted: " + msg + "; the migration lock was released"
+			msg = "interrupted: " + msg
+			if app.lockTaken {
+				msg += "; the migration lock was released"
+			}
 		}
 		fmt.Fprintf(stderr, "pgmig: error: %s\n", msg)
 	}
@@ -96,4 +101,10 @@ func interruptContext(stderr io.Writer) (context.Context, func()) {
 		}
 	}()
 	return ctx, func() { signal.Stop(sigs); cancel() }
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(interface{ Fd() uintptr })
+	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
 }

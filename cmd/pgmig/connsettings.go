@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -14,17 +13,17 @@ import (
 	"github.com/pgmig/pgmig/migrator"
 )
 
-// connection holds the resolved connection settings.
-type connection struct {
+// connSettings are the resolved connection settings.
+type connSettings struct {
 	cfg    pq.Config
 	source string // where the settings came from, for messages
 }
 
-// resolveConnection builds the connection settings from, in order: --url,
+// resolveSettings builds the connection settings from, in order: --url,
 // PGMIG_DATABASE_URL, DATABASE_URL, and else the libpq PG* variables and
 // defaults (which also fill in what a URL leaves out). Every password seen
 // is registered with red so that it never appears in output.
-func resolveConnection(url string, red *redactor) (*connection, error) {
+func resolveSettings(url string, red *redactor) (*connSettings, error) {
 	source := "--url"
 	if url == "" {
 		for _, env := range []string{"PGMIG_DATABASE_URL", "DATABASE_URL"} {
@@ -61,11 +60,11 @@ func resolveConnection(url string, red *redactor) (*connection, error) {
 	if cfg.Database == "" {
 		cfg.Database = cfg.User // libpq's default
 	}
-	return &connection{cfg: cfg, source: source}, nil
+	return &connSettings{cfg: cfg, source: source}, nil
 }
 
-// open returns a handle to database dbname ("" for the configured one).
-func (c *connection) open(dbname string) (*sql.DB, error) {
+// openDB returns a handle to database dbname ("" for the configured one).
+func (c *connSettings) openDB(dbname string) (*sql.DB, error) {
 	cfg := c.cfg.Clone()
 	if dbname != "" {
 		cfg.Database = dbname
@@ -80,7 +79,7 @@ func (c *connection) open(dbname string) (*sql.DB, error) {
 }
 
 // describe names the target without any secret: user@host:port/dbname.
-func (c *connection) describe(dbname string) string {
+func (c *connSettings) describe(dbname string) string {
 	if dbname == "" {
 		dbname = c.cfg.Database
 	}
@@ -92,7 +91,7 @@ func (c *connection) describe(dbname string) string {
 }
 
 // explainConnectError adds advice to a connection failure.
-func (c *connection) explainConnectError(err error, dbname string) error {
+func (c *connSettings) explainConnectError(err error, dbname string) error {
 	if dbname == "" {
 		dbname = c.cfg.Database
 	}
@@ -112,16 +111,4 @@ func (c *connection) explainConnectError(err error, dbname string) error {
 		hint = "\nhint: " + hint
 	}
 	return &migrator.ConnectError{Err: fmt.Errorf("%w (connecting to %s, settings from %s)%s", err, c.describe(dbname), c.source, hint)}
-}
-
-// ping checks that the database answers, classifying failures as
-// connection errors.
-func (c *connection) ping(ctx context.Context, db *sql.DB, dbname string) error {
-	if err := db.PingContext(ctx); err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		return c.explainConnectError(err, dbname)
-	}
-	return nil
 }

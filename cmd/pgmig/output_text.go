@@ -22,7 +22,8 @@ type aligned struct {
 	tw  *tabwriter.Writer
 }
 
-func table(w io.Writer) *aligned {
+// newAligned returns an aligned table that writes to w on Flush.
+func newAligned(w io.Writer) *aligned {
 	a := &aligned{out: w}
 	a.tw = tabwriter.NewWriter(&a.buf, 0, 0, 2, ' ', 0)
 	return a
@@ -37,8 +38,8 @@ func (a *aligned) Flush() {
 	}
 }
 
-// human formats a duration for people: 850µs, 12ms, 1.4s, 2m3s.
-func human(d time.Duration) string {
+// roundedDuration formats a duration for people: 850µs, 12ms, 1.4s, 2m3s.
+func roundedDuration(d time.Duration) string {
 	switch {
 	case d <= 0:
 		return ""
@@ -66,7 +67,8 @@ func plural(n int, word string) string {
 	return strconv.Itoa(n) + " " + word + "s"
 }
 
-func flags(disableTx, disableHash bool) string {
+// headerNotes says in words which headers a file carries.
+func headerNotes(disableTx, disableHash bool) string {
 	var f []string
 	if disableTx {
 		f = append(f, "no transaction")
@@ -79,9 +81,9 @@ func flags(disableTx, disableHash bool) string {
 
 func printApplied(w io.Writer, res *migrator.ApplyResult, err error) {
 	if len(res.Applied) > 0 {
-		tw := table(w)
+		tw := newAligned(w)
 		for _, m := range res.Applied {
-			fmt.Fprintln(tw, row("applied", m.File, human(m.Duration), flags(m.DisableTransaction, false)))
+			fmt.Fprintln(tw, row("applied", m.File, roundedDuration(m.Duration), headerNotes(m.DisableTransaction, false)))
 		}
 		tw.Flush()
 	}
@@ -92,7 +94,7 @@ func printApplied(w io.Writer, res *migrator.ApplyResult, err error) {
 	case len(res.Applied) == 0:
 		fmt.Fprintf(w, "up to date: %s applied, nothing to do\n", plural(res.AlreadyApplied, "migration"))
 	default:
-		fmt.Fprintf(w, "%d applied in %s, %d already applied\n", len(res.Applied), human(res.Duration), res.AlreadyApplied)
+		fmt.Fprintf(w, "%d applied in %s, %d already applied\n", len(res.Applied), roundedDuration(res.Duration), res.AlreadyApplied)
 	}
 	if res.Remaining > 0 {
 		fmt.Fprintf(w, "%s still pending after the --to target\n", plural(res.Remaining, "migration"))
@@ -100,7 +102,7 @@ func printApplied(w io.Writer, res *migrator.ApplyResult, err error) {
 }
 
 func printStatus(w io.Writer, res *migrator.StatusResult, verbose bool) {
-	tw := table(w)
+	tw := newAligned(w)
 	header := "ID\tNAME\tSTATE\tAPPLIED AT\tDURATION\tNOTE"
 	if verbose {
 		header += "\tSTORED HASH\tFILE HASH"
@@ -111,14 +113,14 @@ func printStatus(w io.Writer, res *migrator.StatusResult, verbose bool) {
 		if !s.AppliedAt.IsZero() {
 			at = s.AppliedAt.Format("2006-01-02 15:04:05")
 		}
-		note := flags(s.DisableTransaction, s.DisableHashCheck)
+		note := headerNotes(s.DisableTransaction, s.DisableHashCheck)
 		switch {
 		case s.State == migrator.StateHashCheckDisabled:
 			note = "file changed; allowed by disable-hash-check"
 		case s.Reason != "":
 			note = s.Reason
 		}
-		cells := []string{strconv.Itoa(s.ID), s.Name, string(s.State), at, human(s.Duration), note}
+		cells := []string{strconv.Itoa(s.ID), s.Name, string(s.State), at, roundedDuration(s.Duration), note}
 		if verbose {
 			cells = append(cells, s.StoredHash, s.CurrentHash)
 		}
@@ -156,9 +158,9 @@ func printPlan(w io.Writer, res *migrator.PlanResult) {
 	} else {
 		fmt.Fprintf(w, "would apply %s (%d already applied):\n", plural(len(res.Pending), "migration"), res.AlreadyApplied)
 	}
-	tw := table(w)
+	tw := newAligned(w)
 	for _, m := range res.Pending {
-		fmt.Fprintln(tw, row("  "+strconv.Itoa(m.ID), m.File, flags(m.DisableTransaction, m.DisableHashCheck)))
+		fmt.Fprintln(tw, row("  "+strconv.Itoa(m.ID), m.File, headerNotes(m.DisableTransaction, m.DisableHashCheck)))
 	}
 	tw.Flush()
 	if res.Remaining > 0 {

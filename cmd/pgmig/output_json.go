@@ -78,7 +78,7 @@ type jsonReport struct {
 	Error            *jsonError       `json:"error,omitempty"`
 }
 
-func ms(d time.Duration) *float64 {
+func millis(d time.Duration) *float64 {
 	v := float64(d.Microseconds()) / 1000
 	return &v
 }
@@ -107,7 +107,7 @@ func fromStatus(s migrator.MigrationStatus) jsonMigration {
 		j.AppliedAt = ptr(s.AppliedAt.Format("2006-01-02T15:04:05.000000"))
 	}
 	if s.Duration > 0 {
-		j.DurationMS = ms(s.Duration)
+		j.DurationMS = millis(s.Duration)
 	}
 	return j
 }

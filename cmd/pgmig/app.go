@@ -1,0 +1,85 @@
+package main
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/pgmig/pgmig/migrator"
+	"github.com/rs/zerolog"
+)
+
+// app is what every command gets when it runs.
+type app struct {
+	stdout, stderr io.Writer
+	red            *redactor
+	log            zerolog.Logger
+	globals        *Globals
+	lockTaken      bool // the command took the migration lock (apply)
+}
+
+// folderFlags are the flags of every command that reads a migrations folder
+// and a database.
+type folderFlags struct {
+	Dir   string `arg:"" help:"Folder holding the migration files (top level only)." type:"path"`
+	Table string `help:"Tracking table as [schema.]name (default: migrations, found through the search path; given explicitly, it is created when missing)." placeholder:"TABLE"`
+	JSON  bool   `name:"json" help:"Print the result as one JSON document on stdout."`
+}
+
+// opened is what a command that reads a folder and a database works with.
+type opened struct {
+	migrator *migrator.Migrator
+	settings *connSettings
+	db       *sql.DB
+}
+
+func (o *opened) close() { o.db.Close() }
+
+// open checks the folder, resolves the connection settings once and builds
+// a Migrator; the caller closes the result.
+func (f *folderFlags) open(a *app, opts ...migrator.Option) (*opened, error) {
+	if err := checkFolder(f.Dir); err != nil {
+		return nil, err
+	}
+	settings, err := resolveSettings(a.globals.URL, a.red)
+	if err != nil {
+		return nil, err
+	}
+	db, err := settings.openDB("")
+	if err != nil {
+		return nil, err
+	}
+	opts = append(opts, migrator.WithLogger(librarySlog(a.log)))
+	if f.Table != "" {
+		opts = append(opts, migrator.WithTable(f.Table))
+	}
+	m, err := migrator.New(db, os.DirFS(f.Dir), opts...)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &opened{migrator: m, settings: settings, db: db}, nil
+}
+
+// checkFolder makes sure the migrations folder is a folder.
+func checkFolder(dir string) error {
+	info, err := os.Stat(dir)
+	switch {
+	case err != nil:
+		return &folderError{msg: fmt.Sprintf("migrations folder %s: %v", dir, unwrapPath(err))}
+	case !info.IsDir():
+		return &folderError{msg: fmt.Sprintf("migrations folder %s is a file, not a folder", dir)}
+	}
+	return nil
+}
+
+// unwrapPath drops the path from an *os.PathError: messages name it already.
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}

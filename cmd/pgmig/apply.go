@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/pgmig/pgmig/migrator"
+)
+
+// applyCmd is 'pgmig apply'.
+type applyCmd struct {
+	folderFlags
+	To       int           `help:"Apply pending migrations up to and including this id, no further." placeholder:"ID"`
+	DryRun   bool          `name:"dry-run" help:"Check everything and show what would run, changing nothing (as 'pgmig plan')."`
+	LockWait time.Duration `help:"Give up after waiting this long for another run's lock (e.g. 30s, 5m; default: wait until interrupted)." placeholder:"DURATION"`
+	CreateDB bool          `name:"create-db" help:"Create the database first if it does not exist (as 'pgmig createdb')."`
+	SyncEach bool          `name:"sync-commit-each" help:"Wait for the WAL flush at every migration's commit (default: only the last commit of a run waits, which makes all of them durable)."`
+	createdbOptions
+}
+
+func (c *applyCmd) Help() string {
+	return `Applies every pending migration of DIR in id order and records each one in
+the tracking table. Applied files are compared with the hash stored when they
+ran: a changed or missing file stops the run before anything is applied.
+Concurrent runs on one database take turns through an advisory lock.
+
+Files: NNN_name.sql at the top level of DIR, ids 1, 2, 3, ... with no gap.
+Header lines: '-- pgmig disable-transaction' runs a file statement by statement
+outside a transaction (CREATE INDEX CONCURRENTLY, ALTER TYPE ... ADD VALUE,
+VACUUM); '-- pgmig disable-hash-check' lets a file change after it ran.
+
+Examples:
+  pgmig apply ./migrations
+  pgmig apply --lock-wait 2m --url postgres://deploy@db/app ./migrations
+  pgmig apply --to 12 ./migrations          # stop after migration 12
+  pgmig apply --dry-run ./migrations        # show what would run
+  pgmig apply --create-db --table ops.schema_migrations ./migrations`
+}
+
+// Validate checks the flags of apply once, before anything runs.
+func (c *applyCmd) Validate() error {
+	if c.To < 0 {
+		return errors.New("--to must be a migration id (1 or more)")
+	}
+	if c.LockWait < 0 {
+		return fmt.Errorf("--lock-wait must not be negative, got %s", c.LockWait)
+	}
+	return nil
+}
+
+func (c *applyCmd) Run(ctx context.Context, a *app) error {
+	if c.DryRun {
+		p := planCmd{folderFlags: c.folderFlags, To: c.To}
+		return p.Run(ctx, a)
+	}
+	o, err := c.open(a, migrator.WithLockWait(c.LockWait), migrator.WithSyncCommitEach(c.SyncEach))
+	if err != nil {
+		return c.report(a, &migrator.ApplyResult{}, err)
+	}
+	defer o.close()
+	if c.CreateDB {
+		if err := c.createdbOptions.create(ctx, a, o.settings, ""); err != nil {
+			return c.report(a, &migrator.ApplyResult{}, err)
+		}
+	}
+	a.log.Info().Str("database", o.settings.describe("")).Str("dir", c.Dir).Int("files", len(o.migrator.Migrations())).Msg("applying migrations")
+	a.lockTaken = true
+	res, err := o.migrator.ApplyTo(ctx, c.To)
+	err = explain(o.settings, err)
+	if ie := (*migrator.IntegrityError)(nil); errors.As(err, &ie) {
+		err = fmt.Errorf("%w\nnothing was applied", err)
+	}
+	ev := a.log.Info()
+	if err != nil {
+		ev = a.log.Error().Str("error", err.Error())
+	}
+	ev.Int("applied", len(res.Applied)).Int("already_applied", res.AlreadyApplied).
+		Dur("duration", res.Duration).Msg(summary(res, err))
+	return c.report(a, res, err)
+}
+
+// report prints the result of apply on stdout.
+func (c *applyCmd) report(a *app, res *migrator.ApplyResult, err error) error {
+	if c.JSON {
+		r := &jsonReport{Command: "apply", Target: c.To, Applied: []jsonMigration{}, AlreadyApplied: ptr(res.AlreadyApplied),
+			HashCheckSkipped: fromMigrations(res.HashCheckSkipped), DurationMS: millis(res.Duration),
+			Table: res.Table, Remaining: res.Remaining}
+		for _, m := range res.Applied {
+			j := fromMigration(m.Migration)
+			j.DurationMS = millis(m.Duration)
+			r.Applied = append(r.Applied, j)
+		}
+		writeJSON(a.stdout, r, err, a.red.redact)
+		return err
+	}
+	printApplied(a.stdout, res, err)
+	return err
+}
+
+// summary is the message of apply's last log event.
+func summary(res *migrator.ApplyResult, err error) string {
+	switch {
+	case err != nil && len(res.Applied) > 0:
+		return fmt.Sprintf("applied %d migrations before the failure", len(res.Applied))
+	case err != nil:
+		return "no migrations applied"
+	case len(res.Applied) == 0:
+		return "database is up to date; nothing to apply"
+	default:
+		return fmt.Sprintf("applied %d migrations", len(res.Applied))
+	}
+}

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+
+	"github.com/pgmig/pgmig/migrator"
+)
+
+// validateCmd is 'pgmig validate'.
+type validateCmd struct {
+	Dir  string `arg:"" help:"Folder holding the migration files (top level only)." type:"path"`
+	JSON bool   `name:"json" help:"Print the result as one JSON document on stdout."`
+}
+
+func (c *validateCmd) Help() string {
+	return `Checks the files alone, with no database, in milliseconds: names, numbering,
+UTF-8, headers, transaction control in transactional files, and statements
+PostgreSQL refuses inside a transaction block (CREATE INDEX CONCURRENTLY,
+VACUUM, ALTER SYSTEM, ...) in files without '-- pgmig disable-transaction'.
+Fit for a pre-commit hook. Exits 3 when a file is invalid.
+
+Examples:
+  pgmig validate ./migrations
+  pgmig validate --json ./migrations`
+}
+
+func (c *validateCmd) Run(a *app) error {
+	var res *migrator.ValidateResult
+	err := checkFolder(c.Dir)
+	if err == nil {
+		res, err = migrator.Validate(os.DirFS(c.Dir))
+	}
+	var fe *migrator.FileError
+	if errors.As(err, &fe) && slices.ContainsFunc(fe.Problems, func(p migrator.FileProblem) bool { return p.RunRule }) {
+		err = withHint(err, "validate holds every file to the rules of a file still to run; a file that a database has "+
+			"already applied is only compared by its hash there: do not edit it, since that changes its hash")
+	}
+	if c.JSON {
+		r := &jsonReport{Command: "validate", Migrations: []jsonMigration{}}
+		if res != nil {
+			r.Migrations = fromMigrations(res.Migrations)
+			for _, w := range res.Warnings {
+				r.Warnings = append(r.Warnings, jsonProblem{Kind: "warning", File: w.File, Message: w.Problem})
+			}
+		}
+		writeJSON(a.stdout, r, err, a.red.redact)
+		return err
+	}
+	if res != nil {
+		for _, w := range res.Warnings {
+			fmt.Fprintf(a.stdout, "warning: %s: %s\n", w.File, w.Problem)
+		}
+		fmt.Fprintf(a.stdout, "ok: %s valid\n", plural(len(res.Migrations), "migration file"))
+	}
+	return err
+}

@@ -1,0 +1,121 @@
+package migrator
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/lib/pq"
+)
+
+type options struct {
+	schema, table string
+	explicitTable bool // WithTable was given: create that table when it is missing
+	log           *slog.Logger
+	lockWait      time.Duration // 0: wait until cancelled
+	lockPoll      time.Duration // longest pause between two lock attempts
+	syncEach      bool          // flush the WAL at every migration's commit
+}
+
+// lockReportInterval is the time between two "still waiting for the lock"
+// log events.
+const lockReportInterval = 10 * time.Second
+
+func defaultOptions() options {
+	return options{
+		table:    DefaultTable,
+		log:      slog.New(slog.DiscardHandler),
+		lockPoll: time.Second,
+	}
+}
+
+// Option configures a Migrator.
+type Option func(*options) error
+
+// WithTable sets the tracking table as "name" (resolved through the
+// search_path) or "schema.name". Quote parts with double quotes to keep
+// capitals or dots: `"My Schema"."Migrations"`.
+//
+// Without it the table is "migrations" through the search_path, and Apply
+// refuses to create it when a table of that layout exists in another schema
+// (a *TableElsewhereError): that means a wrong search path, not a new
+// database. With it, Apply creates the named table when it is missing and
+// only logs the tables found elsewhere.
+func WithTable(qualified string) Option {
+	return func(o *options) error {
+		schema, table, err := splitQualifiedName(qualified)
+		if err != nil {
+			return fmt.Errorf("invalid table name %q: %w", qualified, err)
+		}
+		o.schema, o.table, o.explicitTable = schema, table, true
+		return nil
+	}
+}
+
+// WithLogger makes the Migrator log progress to l: at info level each
+// applied migration, the lock taken after a wait and the tracking table
+// created; at warn level what needs attention (changed files whose hash
+// check is disabled, rules that applied files break); at debug level each
+// statement of disable-transaction files. By default it logs nothing.
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) error {
+		if l == nil {
+			return errors.New("nil *slog.Logger")
+		}
+		o.log = l
+		return nil
+	}
+}
+
+// WithLockWait bounds the time Apply waits for the migration lock; when it
+// runs out Apply returns an error matching [ErrLockTimeout]. Zero (the
+// default) waits until the context is cancelled.
+func WithLockWait(d time.Duration) Option {
+	return func(o *options) error {
+		if d < 0 {
+			return fmt.Errorf("lock wait must not be negative, got %s", d)
+		}
+		o.lockWait = d
+		return nil
+	}
+}
+
+// WithSyncCommitEach makes every migration's commit wait for the WAL flush.
+// By default only the last commit of a run waits, which flushes the earlier
+// ones too: everything is durable when Apply returns, and a crash during the
+// run leaves a consistent prefix of migrations, but the run does not pay one
+// flush per migration.
+func WithSyncCommitEach(on bool) Option {
+	return func(o *options) error { o.syncEach = on; return nil }
+}
+
+// WithLockPollInterval sets the longest pause between two attempts to take
+// the migration lock (default 1s; attempts start faster and slow down to it).
+func WithLockPollInterval(d time.Duration) Option {
+	return func(o *options) error {
+		if d <= 0 {
+			return fmt.Errorf("lock poll interval must be positive, got %s", d)
+		}
+		o.lockPoll = d
+		return nil
+	}
+}
+
+// regclassLiteral returns the tracking table as a regclass literal for
+// to_regclass.
+func (o options) regclassLiteral() string {
+	name := pq.QuoteIdentifier(o.table)
+	if o.schema != "" {
+		name = pq.QuoteIdentifier(o.schema) + "." + name
+	}
+	return pq.QuoteLiteral(name)
+}
+
+// displayTable is the tracking table's name as the user gave it.
+func (o options) displayTable() string {
+	if o.schema != "" {
+		return o.schema + "." + o.table
+	}
+	return o.table
+}
