@@ -4,10 +4,13 @@
 //
 //	go run ./.ci/bench -rounds 5
 //
-// It needs the PostgreSQL server binaries (initdb, postgres, psql); as root
-// the server runs as the OS user postgres. Everything it creates (cluster,
-// migration sets, the pgmig binary) lives in temporary directories that are
-// removed at the end, Ctrl-C included.
+// It needs the PostgreSQL server binaries (initdb, postgres, psql). The
+// cluster is a migratortest.NewCluster with the default durability
+// settings; as root the server runs as the OS user postgres (or nobody).
+// The migration sets are migratortest.GenerateMigrations and
+// WriteBigMigration, which the Go benchmarks use too. Everything it
+// creates (cluster, migration sets, the pgmig binary) lives in temporary
+// directories that are removed at the end, Ctrl-C included.
 package main
 
 import (
@@ -28,7 +31,9 @@ import (
 	"text/tabwriter"
 	"time"
 
-	_ "github.com/lib/pq"
+	"github.com/lib/pq"
+
+	"github.com/pgmig/pgmig/migrator/migratortest"
 )
 
 type config struct {
@@ -54,7 +59,7 @@ func main() {
 	flag.IntVar(&cfg.bigFileMB, "bigfile-mb", 100, "size of the single large migration file in MiB")
 	flag.IntVar(&cfg.latencyN, "latency-n", 100, "migrations applied through the delaying proxy")
 	flag.DurationVar(&cfg.delay, "delay", time.Millisecond, "delay added to each round trip in the latency measurement")
-	flag.StringVar(&cfg.bindir, "pg-bindir", "", "directory of initdb, postgres and psql (default: PATH, then the highest /usr/lib/postgresql/*/bin)")
+	flag.StringVar(&cfg.bindir, "pg-bindir", "", "directory of initdb, postgres and psql (default: $PGMIG_PG_BINDIR, then PATH, then the highest /usr/lib/postgresql/*/bin)")
 	cases := flag.String("cases", "main,big,file,latency", "measurements to run: main (the main set), big (the large set), file (one large file), latency")
 	flag.StringVar(&cfg.src, "src", "", "build pgmig from this module folder (default: the module the driver runs in), e.g. a private copy with a change to measure")
 	flag.Parse()
@@ -165,7 +170,9 @@ func mib(kib int64) string { return fmt.Sprintf("%.1f MiB", float64(kib)/1024) }
 // bench runs programs against the cluster.
 type bench struct {
 	ctx     context.Context
-	c       *cluster
+	c       *migratortest.Cluster
+	srv     *migratortest.Server // drops the databases
+	admin   *sql.DB              // one session on database postgres
 	pgmig   string
 	psql    string
 	env     []string
@@ -216,7 +223,7 @@ func (b *bench) exec(args ...string) (sample, error) {
 }
 
 func (b *bench) apply(port int, db, dir string, extra ...string) (sample, error) {
-	args := []string{b.pgmig, "apply", "--url", b.c.url(port, db), "--log-format", "json"}
+	args := []string{b.pgmig, "apply", "--url", pgURL(port, db), "--log-format", "json"}
 	args = append(args, extra...)
 	return b.exec(append(args, dir)...)
 }
@@ -228,7 +235,7 @@ func (b *bench) psqlRun(port int, db string, args ...string) (sample, error) {
 
 // checkApplied verifies that pgmig recorded want migrations in db.
 func (b *bench) checkApplied(db string, want int) error {
-	h, err := sql.Open("postgres", b.c.dsn(db))
+	h, err := sql.Open("postgres", b.c.DSN(db))
 	if err != nil {
 		return err
 	}
@@ -247,11 +254,38 @@ func progress(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
 }
 
-func run(ctx context.Context, cfg config) error {
-	bindir, err := findBindir(cfg.bindir)
-	if err != nil {
+// pgURL is the URL pgmig gets for database db at port port of 127.0.0.1.
+func pgURL(port int, db string) string {
+	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", port, db)
+}
+
+// cleanEnv is the environment without PG* and pgmig's connection variables.
+func cleanEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "PG") || strings.HasPrefix(kv, "DATABASE_URL=") ||
+			strings.HasPrefix(kv, "LC_ALL=") || strings.HasPrefix(kv, "HOME=") {
+			continue
+		}
+		env = append(env, kv)
+	}
+	return env
+}
+
+// freshDB creates an empty database and checkpoints, so that every timed
+// run starts from the same state.
+func (b *bench) freshDB(name string) error {
+	if err := b.srv.DropDatabase(b.ctx, name); err != nil {
 		return err
 	}
+	if _, err := b.admin.ExecContext(b.ctx, "CREATE DATABASE "+pq.QuoteIdentifier(name)+" TEMPLATE template0"); err != nil {
+		return fmt.Errorf("create database %s: %w", name, err)
+	}
+	_, err := b.admin.ExecContext(b.ctx, "CHECKPOINT")
+	return err
+}
+
+func run(ctx context.Context, cfg config) (err error) {
 	work, err := os.MkdirTemp("", "pgmig-bench-")
 	if err != nil {
 		return err
@@ -316,18 +350,31 @@ func run(ctx context.Context, cfg config) error {
 		return err
 	}
 
-	progress("starting PostgreSQL from %s (default durability settings)", bindir)
-	c, err := startCluster(bindir)
+	progress("starting PostgreSQL (default durability settings)")
+	// Durability settings are left at their defaults on purpose.
+	c, err := migratortest.NewCluster(migratortest.ClusterOptions{Durable: true, BinDir: cfg.bindir})
 	if err != nil {
 		return err
 	}
-	defer c.stop()
+	defer func() { err = errors.Join(err, c.Close()) }()
+	progress("PostgreSQL from %s on port %d", c.BinDir(), c.Port())
+	srv, err := migratortest.OpenServer(c.DSN("postgres"))
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	admin, err := sql.Open("postgres", c.DSN("postgres"))
+	if err != nil {
+		return err
+	}
+	defer admin.Close()
+	admin.SetMaxOpenConns(1)
 	var version, fsync, syncCommit string
-	if err := c.admin.QueryRowContext(ctx, "SELECT version(), current_setting('fsync'), current_setting('synchronous_commit')").
+	if err := admin.QueryRowContext(ctx, "SELECT version(), current_setting('fsync'), current_setting('synchronous_commit')").
 		Scan(&version, &fsync, &syncCommit); err != nil {
 		return err
 	}
-	b := &bench{ctx: ctx, c: c, pgmig: pgmig, psql: filepath.Join(bindir, "psql"), env: cleanEnv(), work: work}
+	b := &bench{ctx: ctx, c: c, srv: srv, admin: admin, pgmig: pgmig, psql: filepath.Join(c.BinDir(), "psql"), env: cleanEnv(), work: work}
 	rssSource := "wait4 rusage (includes the driver's own RSS: install GNU time for exact figures)"
 	if out, err := exec.Command("/usr/bin/time", "-f", "%M", "true").CombinedOutput(); err == nil && strings.TrimSpace(string(out)) != "" {
 		b.timeBin = "/usr/bin/time"
@@ -346,7 +393,7 @@ func run(ctx context.Context, cfg config) error {
 		version, fsync, syncCommit, runtime.NumCPU(), strings.TrimSpace(string(load)), b.psql, cfg.rounds, rssSource)
 
 	// Warm the page cache for both programs.
-	if _, err := b.psqlRun(c.port, "postgres", "-c", "select 1"); err != nil {
+	if _, err := b.psqlRun(c.Port(), "postgres", "-c", "select 1"); err != nil {
 		return err
 	}
 	if _, err := b.exec(pgmig, "version"); err != nil {
@@ -400,15 +447,15 @@ func (b *bench) mainSet(r *report, cfg config, set, perFile, oneTx string) error
 		s   *series
 		run func(db string) (sample, error)
 	}{
-		{r.psqlPerFile, func(db string) (sample, error) { return b.psqlRun(c.port, db, "-f", perFile) }},
-		{r.psqlOneTx, func(db string) (sample, error) { return b.psqlRun(c.port, db, "-f", oneTx) }},
-		{r.apply, func(db string) (sample, error) { return b.apply(c.port, db, set) }},
+		{r.psqlPerFile, func(db string) (sample, error) { return b.psqlRun(c.Port(), db, "-f", perFile) }},
+		{r.psqlOneTx, func(db string) (sample, error) { return b.psqlRun(c.Port(), db, "-f", oneTx) }},
+		{r.apply, func(db string) (sample, error) { return b.apply(c.Port(), db, set) }},
 	}
 	for round := 0; round < cfg.rounds; round++ {
 		for k := range cases {
 			cs := cases[(k+round)%len(cases)]
 			progress("round %d/%d: %s", round+1, cfg.rounds, cs.s.name)
-			if err := c.freshDB(b.ctx, "bench"); err != nil {
+			if err := b.freshDB("bench"); err != nil {
 				return err
 			}
 			x, err := cs.run("bench")
@@ -425,12 +472,12 @@ func (b *bench) mainSet(r *report, cfg config, set, perFile, oneTx string) error
 			// No-op rerun and psql select 1, alternating which goes first.
 			pair := []func() error{
 				func() error {
-					x, err := b.apply(c.port, "bench", set)
+					x, err := b.apply(c.Port(), "bench", set)
 					r.noop.add(x)
 					return err
 				},
 				func() error {
-					x, err := b.psqlRun(c.port, "bench", "-c", "select 1")
+					x, err := b.psqlRun(c.Port(), "bench", "-c", "select 1")
 					r.select1.add(x)
 					return err
 				},
@@ -445,7 +492,7 @@ func (b *bench) mainSet(r *report, cfg config, set, perFile, oneTx string) error
 			}
 		}
 	}
-	return c.dropDB(b.ctx, "bench")
+	return b.srv.DropDatabase(b.ctx, "bench")
 }
 
 // bigSet measures applying the large set and its no-op rerun.
@@ -459,10 +506,10 @@ func (b *bench) bigSet(r *report, cfg config, set, perFile string) error {
 		r.bigPsqlPerFile = &series{name: fmt.Sprintf("psql, %d files, one transaction per file", n)}
 		for round := 0; round < cfg.bigRounds; round++ {
 			progress("large set round %d/%d: %s", round+1, cfg.bigRounds, r.bigPsqlPerFile.name)
-			if err := c.freshDB(b.ctx, "bench_big"); err != nil {
+			if err := b.freshDB("bench_big"); err != nil {
 				return err
 			}
-			x, err := b.psqlRun(c.port, "bench_big", "-f", perFile)
+			x, err := b.psqlRun(c.Port(), "bench_big", "-f", perFile)
 			if err != nil {
 				return err
 			}
@@ -471,10 +518,10 @@ func (b *bench) bigSet(r *report, cfg config, set, perFile string) error {
 	}
 	for round := 0; round < cfg.bigRounds; round++ {
 		progress("large set round %d/%d: %s", round+1, cfg.bigRounds, r.bigApply.name)
-		if err := c.freshDB(b.ctx, "bench_big"); err != nil {
+		if err := b.freshDB("bench_big"); err != nil {
 			return err
 		}
-		x, err := b.apply(c.port, "bench_big", set)
+		x, err := b.apply(c.Port(), "bench_big", set)
 		if err != nil {
 			return err
 		}
@@ -485,17 +532,17 @@ func (b *bench) bigSet(r *report, cfg config, set, perFile string) error {
 	}
 	progress("large set: %d no-op reruns", cfg.rounds)
 	for round := 0; round < cfg.rounds; round++ {
-		x, err := b.apply(c.port, "bench_big", set)
+		x, err := b.apply(c.Port(), "bench_big", set)
 		if err != nil {
 			return err
 		}
 		r.bigNoop.add(x)
-		if x, err = b.psqlRun(c.port, "bench_big", "-c", "select 1"); err != nil {
+		if x, err = b.psqlRun(c.Port(), "bench_big", "-c", "select 1"); err != nil {
 			return err
 		}
 		r.bigSelect1.add(x)
 	}
-	return c.dropDB(b.ctx, "bench_big")
+	return b.srv.DropDatabase(b.ctx, "bench_big")
 }
 
 // bigFile measures applying one large migration file, with psql -1 -f as a
@@ -506,10 +553,10 @@ func (b *bench) bigFile(r *report, dir string, size int64) error {
 	r.bigFileApply = &series{name: fmt.Sprintf("pgmig apply, one %.0f MiB file", float64(size)/(1<<20))}
 	r.bigFilePsql = &series{name: fmt.Sprintf("psql -1 -f, the same %.0f MiB file", float64(size)/(1<<20))}
 	progress("large file: %s", r.bigFileApply.name)
-	if err := c.freshDB(b.ctx, "bench_file"); err != nil {
+	if err := b.freshDB("bench_file"); err != nil {
 		return err
 	}
-	x, err := b.apply(c.port, "bench_file", dir)
+	x, err := b.apply(c.Port(), "bench_file", dir)
 	if err != nil {
 		return err
 	}
@@ -518,18 +565,18 @@ func (b *bench) bigFile(r *report, dir string, size int64) error {
 		return err
 	}
 	progress("large file: %s", r.bigFilePsql.name)
-	if err := c.freshDB(b.ctx, "bench_file"); err != nil {
+	if err := b.freshDB("bench_file"); err != nil {
 		return err
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil || len(entries) != 1 {
 		return fmt.Errorf("large file folder %s: %v", dir, err)
 	}
-	if x, err = b.psqlRun(c.port, "bench_file", "-1", "-f", filepath.Join(dir, entries[0].Name())); err != nil {
+	if x, err = b.psqlRun(c.Port(), "bench_file", "-1", "-f", filepath.Join(dir, entries[0].Name())); err != nil {
 		return err
 	}
 	r.bigFilePsql.add(x)
-	return c.dropDB(b.ctx, "bench_file")
+	return b.srv.DropDatabase(b.ctx, "bench_file")
 }
 
 // latency applies the latency set through a proxy that adds cfg.delay to
@@ -543,7 +590,7 @@ func (b *bench) latency(r *report, cfg config, set, perFile string) error {
 	} else {
 		r.netem = "netem is available, but this driver uses its user-space delaying TCP proxy on 127.0.0.1 (same effect, plus exact round-trip counts)"
 	}
-	p, err := newDelayProxy(fmt.Sprintf("127.0.0.1:%d", c.port))
+	p, err := newDelayProxy(fmt.Sprintf("127.0.0.1:%d", c.Port()))
 	if err != nil {
 		return err
 	}
@@ -572,7 +619,7 @@ func (b *bench) latency(r *report, cfg config, set, perFile string) error {
 				{r.latOne[k], func() (sample, error) { return b.apply(p.port(), "bench_lat", set, "--to", "1") }},
 				{r.latPsql[k], func() (sample, error) { return b.psqlRun(p.port(), "bench_lat", "-f", perFile) }},
 			} {
-				if err := c.freshDB(b.ctx, "bench_lat"); err != nil {
+				if err := b.freshDB("bench_lat"); err != nil {
 					return err
 				}
 				p.reset(d)
@@ -585,7 +632,7 @@ func (b *bench) latency(r *report, cfg config, set, perFile string) error {
 			}
 		}
 	}
-	return c.dropDB(b.ctx, "bench_lat")
+	return b.srv.DropDatabase(b.ctx, "bench_lat")
 }
 
 // report collects every series and prints the tables.

@@ -29,11 +29,19 @@ type binaries struct {
 	postgres string
 }
 
-// findBinaries looks for initdb and postgres in $PGMIG_PG_BINDIR, on PATH
-// and in the highest-numbered /usr/lib/postgresql/*/bin, in that order.
-// A PGMIG_PG_BINDIR without the programs is an error of its own: it is a
-// configuration mistake, not a missing server.
-func findBinaries() (binaries, error) {
+// findBinaries looks for initdb and postgres in dir when it is not empty,
+// else in $PGMIG_PG_BINDIR, on PATH and in the highest-numbered
+// /usr/lib/postgresql/*/bin, in that order. A dir or PGMIG_PG_BINDIR
+// without the programs is an error of its own: it is a configuration
+// mistake, not a missing server.
+func findBinaries(dir string) (binaries, error) {
+	if dir != "" {
+		b, err := binariesIn(dir)
+		if err != nil {
+			return binaries{}, fmt.Errorf("bin directory %q: %w", dir, err)
+		}
+		return b, nil
+	}
 	if dir := os.Getenv(binDirEnv); dir != "" {
 		b, err := binariesIn(dir)
 		if err != nil {

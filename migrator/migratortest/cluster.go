@@ -31,20 +31,28 @@ const (
 	maxSocketPath = 107
 )
 
-// ClusterOptions configures a cluster started by StartCluster.
+// ClusterOptions configures a cluster started by NewCluster or
+// StartCluster.
 type ClusterOptions struct {
 	// Settings are extra server settings, passed as -c name=value; they
-	// override the harness defaults.
+	// override the harness defaults and every configuration file, from the
+	// first start on (see WriteFile for settings that need files that only
+	// exist after initdb).
 	Settings map[string]string
 	// Durable keeps the default durability settings. When false (the
 	// default), fsync, full_page_writes and synchronous_commit are off for
 	// speed, so that data may be lost on an OS crash (not on a server crash).
 	Durable bool
+	// BinDir is the directory holding initdb and postgres. Empty means
+	// $PGMIG_PG_BINDIR, then PATH, then the highest-numbered
+	// /usr/lib/postgresql/*/bin.
+	BinDir string
 }
 
 // Cluster is a private throwaway PostgreSQL cluster in a temporary
 // directory, listening on 127.0.0.1 with trust authentication for the
-// superuser postgres. Its methods are safe for concurrent use.
+// superuser postgres, made by NewCluster or StartCluster (or StartStandby).
+// Its methods are safe for concurrent use.
 type Cluster struct {
 	bins     binaries
 	dir      string // temporary root directory, owned by the server user
@@ -76,27 +84,46 @@ func (p *process) exited() bool {
 	}
 }
 
-// StartCluster starts a new private throwaway cluster, for tests that must
-// crash, stop or restart the server. It is stopped and its directory removed
-// in t.Cleanup. When no PostgreSQL binaries are found it skips the test (or
-// fails it when CI is set).
+// StartCluster starts a new private throwaway cluster with NewCluster, for
+// tests that must crash, stop or restart the server. It is closed (stopped,
+// its directory removed) in t.Cleanup. When no PostgreSQL binaries are found
+// it skips the test (or fails it when CI is set); other errors fail it.
 func StartCluster(t testing.TB, opts ClusterOptions) *Cluster {
 	t.Helper()
-	c, err := newCluster(opts)
+	c, err := NewCluster(opts)
 	if err != nil {
 		unavailable(t, err)
 	}
 	t.Cleanup(func() {
-		if err := c.destroy(); err != nil {
+		if err := c.Close(); err != nil {
 			t.Errorf("remove test cluster: %v", err)
 		}
 	})
 	return c
 }
 
-// newCluster creates, initialises and starts a cluster on a free port.
+// NewCluster creates a throwaway cluster in a new temporary directory
+// (initdb, trust authentication for the superuser postgres), starts it on
+// a free port of 127.0.0.1 and waits until it accepts connections. It needs
+// no testing.TB, so programs such as benchmark drivers can use it too.
+// When the process runs as root, the server runs as the OS user postgres,
+// or nobody when there is no postgres; every parent of the temporary
+// directory ($TMPDIR) must then be searchable by that user.
+//
+// The caller must call Close, which stops the server and removes the
+// directory; a process that dies without it takes the server down with it
+// (parent-death signal), but leaves the directory behind.
+//
+// The error wraps ErrNoPostgres when initdb and postgres cannot be found;
+// opts.BinDir or PGMIG_PG_BINDIR without them is an error of its own.
+// Errors of initdb and of the server's start carry the end of its output.
+func NewCluster(opts ClusterOptions) (*Cluster, error) {
+	return newCluster(opts)
+}
+
+// newCluster is NewCluster, with a named error for its cleanup.
 func newCluster(opts ClusterOptions) (_ *Cluster, err error) {
-	bins, err := findBinaries()
+	bins, err := findBinaries(opts.BinDir)
 	if err != nil {
 		return nil, err
 	}
@@ -121,7 +148,7 @@ func newCluster(opts ClusterOptions) (_ *Cluster, err error) {
 	}
 	defer func() {
 		if err != nil {
-			_ = c.destroy()
+			_ = c.Close()
 		}
 	}()
 	if err := os.Chmod(dir, 0o700); err != nil {
@@ -207,7 +234,9 @@ func (c *Cluster) initdb() error {
 }
 
 // Start starts the stopped cluster again on the same port and data
-// directory and waits until it accepts connections.
+// directory and waits until it accepts connections. It returns an error
+// when the cluster is running, or with the end of the server log when the
+// server exits or is not ready within a minute.
 func (c *Cluster) Start() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -308,9 +337,23 @@ func (c *Cluster) Stop(mode string) error {
 	return nil
 }
 
-// destroy stops the cluster (fast, then SIGKILL after a timeout) and
-// removes its directory.
-func (c *Cluster) destroy() error {
+// Restart stops the cluster in mode (smart, fast or immediate, as Stop)
+// and starts it again on the same port and data directory, so that the
+// server reads every configuration file anew and, after "immediate", runs
+// crash recovery. It returns Stop's error without starting when the mode is
+// unknown or the cluster is not running, else Start's error. Sessions of
+// open *sql.DB handles end; database/sql opens new ones on their next use.
+func (c *Cluster) Restart(mode string) error {
+	if err := c.Stop(mode); err != nil {
+		return err
+	}
+	return c.Start()
+}
+
+// Close stops the cluster (fast shutdown, SIGKILL after a minute) and
+// removes its directory. Calling it again does nothing. The error reports
+// a server that had to be killed or a directory that could not be removed.
+func (c *Cluster) Close() error {
 	c.mu.Lock()
 	p := c.proc
 	c.proc = nil
@@ -346,8 +389,20 @@ func (c *Cluster) DSN(dbname string) string {
 // Port returns the TCP port the cluster listens on at 127.0.0.1.
 func (c *Cluster) Port() int { return c.port }
 
-// DataDir returns the cluster's data directory.
+// DataDir returns the cluster's data directory. Its files belong to the OS
+// user running the server; write them with WriteFile.
 func (c *Cluster) DataDir() string { return c.dataDir }
+
+// BinDir returns the directory of the postgres program running the
+// cluster, with symbolic links resolved, where the client programs of the
+// same build (psql, pg_dump) usually are too.
+func (c *Cluster) BinDir() string {
+	path := c.bins.postgres
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		path = real // /usr/local/bin/postgres -> /usr/lib/postgresql/15/bin/postgres
+	}
+	return filepath.Dir(path)
+}
 
 // LogFile returns the path of the file the server writes its log to.
 func (c *Cluster) LogFile() string { return c.logPath }

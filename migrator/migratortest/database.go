@@ -52,8 +52,8 @@ func NewDatabase(t testing.TB) *Database {
 }
 
 // NewDatabase creates a fresh, uniquely named, empty database on s (a copy
-// of template0) and drops it in t.Cleanup, WITH (FORCE) on PostgreSQL 13 and
-// later, else after terminating its sessions.
+// of template0) and drops it in t.Cleanup with DropDatabase, after closing
+// Database.DB.
 func (s *Server) NewDatabase(t testing.TB) *Database {
 	t.Helper()
 	name := databaseName(t.Name())
@@ -71,7 +71,7 @@ func (s *Server) NewDatabase(t testing.TB) *Database {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), dbTimeout)
 		defer cancel()
-		if err := s.dropDatabase(ctx, name); err != nil {
+		if err := s.DropDatabase(ctx, name); err != nil {
 			t.Errorf("migratortest: %v", err)
 		}
 	})
@@ -86,21 +86,59 @@ func (s *Server) NewDatabase(t testing.TB) *Database {
 	return d
 }
 
-// dropDatabase drops database name, disconnecting its sessions.
-func (s *Server) dropDatabase(ctx context.Context, name string) error {
+// DropDatabase drops database name on s if it exists, ending its sessions
+// first: with DROP DATABASE … WITH (FORCE) on PostgreSQL 13 and later;
+// before 13 by terminating them with pg_terminate_backend and dropping,
+// again if a new session slipped in between (up to 10 times). Sessions of
+// *sql.DB handles on it end, so close those handles. It returns the
+// server's error (a *pq.Error, wrapped; for example insufficient_privilege
+// when the server's role may not drop it, or object_in_use before 13 when
+// sessions keep coming) or ctx's error.
+func (s *Server) DropDatabase(ctx context.Context, name string) error {
 	version, err := s.serverVersion(ctx)
 	if err != nil {
 		return fmt.Errorf("drop database %s: %w", name, err)
 	}
-	quoted := pq.QuoteIdentifier(name)
 	if version >= 13 {
-		if _, err := s.admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+quoted+" WITH (FORCE)"); err != nil {
-			return fmt.Errorf("drop database %s: %w", name, err)
-		}
-		return nil
+		return s.dropDatabaseForce(ctx, name)
 	}
-	// Before 13: terminate the sessions, then drop; a session that slipped
-	// in between makes the drop fail with object_in_use, so retry.
+	return s.dropDatabaseTerminating(ctx, name)
+}
+
+// DropDatabaseLater drops database name on s with DropDatabase when the
+// test ends (in t.Cleanup), for databases a test makes without NewDatabase,
+// for example through the program under test. A database that does not
+// exist by then is no error; a failed drop fails the test. Register it
+// before the database is made, so that a test that fails half-way leaves
+// nothing behind. The server's connections must still be open then: on a
+// server from Cluster.Server, call it after Server (cleanups run in
+// reverse order); on one from OpenServer, Close the server after the tests.
+func (s *Server) DropDatabaseLater(t testing.TB, name string) {
+	t.Helper()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), dbTimeout)
+		defer cancel()
+		if err := s.DropDatabase(ctx, name); err != nil {
+			t.Errorf("migratortest: %v", err)
+		}
+	})
+}
+
+// dropDatabaseForce drops database name WITH (FORCE), PostgreSQL 13 and
+// later.
+func (s *Server) dropDatabaseForce(ctx context.Context, name string) error {
+	if _, err := s.admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+pq.QuoteIdentifier(name)+" WITH (FORCE)"); err != nil {
+		return fmt.Errorf("drop database %s: %w", name, err)
+	}
+	return nil
+}
+
+// dropDatabaseTerminating terminates the sessions of database name, then
+// drops it; a session that slipped in between makes the drop fail with
+// object_in_use, so it retries. It works on every version; DropDatabase
+// uses it before PostgreSQL 13.
+func (s *Server) dropDatabaseTerminating(ctx context.Context, name string) error {
+	quoted := pq.QuoteIdentifier(name)
 	for attempt := 1; ; attempt++ {
 		if _, err := s.admin.ExecContext(ctx,
 			"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
@@ -115,7 +153,11 @@ func (s *Server) dropDatabase(ctx context.Context, name string) error {
 			}
 			return nil
 		}
-		time.Sleep(100 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("drop database %s: %w", name, ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
 }
 

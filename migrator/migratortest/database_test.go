@@ -3,9 +3,12 @@ package migratortest_test
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lib/pq"
 
@@ -161,5 +164,101 @@ func TestServerVersion(t *testing.T) {
 	}
 	if num/10000 != v {
 		t.Errorf("Version = %d, server_version_num = %d", v, num)
+	}
+}
+
+// connectedSession opens a session on dsn that is idle in a transaction,
+// the kind that keeps a plain DROP DATABASE from working.
+func connectedSession(t *testing.T, dsn string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("postgres", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	tx, err := db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = tx.Rollback() })
+	if _, err := tx.Exec("CREATE TABLE busy (x int)"); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+func TestDropDatabaseWithConnectedSession(t *testing.T) {
+	t.Parallel()
+	srv := migratortest.Shared(t)
+	d := srv.NewDatabase(t)
+	other := connectedSession(t, d.DSN)
+	ctx := context.Background()
+	if err := srv.DropDatabase(ctx, d.Name); err != nil {
+		t.Fatalf("DropDatabase on PostgreSQL %d with a session connected: %v", srv.Version(t), err)
+	}
+	if v := srv.Version(t); v >= 13 {
+		t.Logf("PostgreSQL %d: dropped WITH (FORCE)", v)
+	} else {
+		t.Logf("PostgreSQL %d: dropped after pg_terminate_backend", v)
+	}
+	if databaseExists(t, d.Name) {
+		t.Fatalf("database %s still exists", d.Name)
+	}
+	if err := other.Ping(); err == nil {
+		t.Error("the session on the dropped database still works")
+	}
+	if err := srv.DropDatabase(ctx, d.Name); err != nil {
+		t.Errorf("DropDatabase of a database that does not exist: %v", err)
+	}
+	quirky := `pgmig_test_We"ird; DROP DATABASE x_` + d.Name[len(d.Name)-8:]
+	if _, err := d.DB.Exec("SELECT 1"); err == nil {
+		t.Error("d.DB still works on the dropped database")
+	}
+	admin, err := sql.Open("postgres", srv.DSN("postgres"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	if _, err := admin.Exec("CREATE DATABASE " + pq.QuoteIdentifier(quirky)); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.DropDatabase(ctx, quirky); err != nil || databaseExists(t, quirky) {
+		t.Errorf("DropDatabase(%q): %v", quirky, err)
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := srv.DropDatabase(cancelled, "pgmig_test_never"); !errors.Is(err, context.Canceled) {
+		t.Errorf("DropDatabase with a cancelled context: %v", err)
+	}
+}
+
+func TestDropDatabaseLater(t *testing.T) {
+	srv := migratortest.Shared(t)
+	name := fmt.Sprintf("pgmig_test_later_%d_%d", os.Getpid(), time.Now().UnixNano())
+	var session *sql.DB
+	t.Run("made by the test", func(t *testing.T) {
+		srv.DropDatabaseLater(t, name)
+		srv.DropDatabaseLater(t, name+"_never_made") // no error for a missing one
+		admin, err := sql.Open("postgres", srv.DSN("postgres"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer admin.Close()
+		if _, err := admin.Exec("CREATE DATABASE " + pq.QuoteIdentifier(name)); err != nil {
+			t.Fatal(err)
+		}
+		// A session that outlives the test does not keep the database.
+		if session, err = sql.Open("postgres", srv.DSN(name)); err != nil {
+			t.Fatal(err)
+		}
+		if err := session.Ping(); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if session != nil {
+		defer session.Close()
+	}
+	if databaseExists(t, name) {
+		t.Errorf("database %s exists after its test ended", name)
 	}
 }

@@ -18,4 +18,13 @@
 //
 // When no PostgreSQL can be found the tests are skipped, unless the
 // environment variable CI is non-empty: then they fail.
+//
+// A test that must crash, restart or reconfigure the server starts a
+// cluster of its own with StartCluster and changes it with Stop, Start,
+// Restart, WriteFile (pg_hba.conf, TLS keys, configuration includes) and
+// Reload. NewCluster starts one without a testing.TB, for programs such as
+// benchmark drivers, which Close it themselves.
+//
+// migratortest does not import migrator, so that migrator's own tests can
+// use it: pass migrator.LockKey to HoldLock.
 package migratortest

@@ -19,7 +19,7 @@ import (
 func DumpSchema(t testing.TB, d *Database, args ...string) ([]byte, bool) {
 	t.Helper()
 	major := d.server.Version(t)
-	bins, _ := findBinaries() // a server found through PGMIG_TEST_DATABASE_URL needs none
+	bins, _ := findBinaries("") // a server found through PGMIG_TEST_DATABASE_URL needs none
 	pgDump := findClientProgram(bins, "pg_dump", major)
 	if pgDump == "" {
 		t.Skipf("no pg_dump of PostgreSQL %d or newer to dump the test server with", major)

@@ -1,6 +1,8 @@
 package migratortest
 
 import (
+	"context"
+	"database/sql"
 	"errors"
 	"io/fs"
 	"path/filepath"
@@ -14,13 +16,13 @@ import (
 
 func TestFindBinariesHonoursBinDir(t *testing.T) {
 	t.Setenv(binDirEnv, "")
-	found, err := findBinaries()
+	found, err := findBinaries("")
 	if err != nil {
 		t.Skipf("no postgresql binaries here: %v", err)
 	}
 	dir := filepath.Dir(found.postgres)
 	t.Setenv(binDirEnv, dir)
-	b, err := findBinaries()
+	b, err := findBinaries("")
 	if err != nil {
 		t.Fatalf("%s=%s: %v", binDirEnv, dir, err)
 	}
@@ -30,7 +32,7 @@ func TestFindBinariesHonoursBinDir(t *testing.T) {
 
 	bogus := filepath.Join(t.TempDir(), "no-such-dir")
 	t.Setenv(binDirEnv, bogus)
-	_, err = findBinaries()
+	_, err = findBinaries("")
 	if err == nil {
 		t.Fatal("bogus bin directory accepted")
 	}
@@ -43,8 +45,8 @@ func TestFindBinariesHonoursBinDir(t *testing.T) {
 	if errors.Is(err, ErrNoPostgres) {
 		t.Errorf("a misconfigured %s must fail, not skip: %v", binDirEnv, err)
 	}
-	if _, err := newCluster(ClusterOptions{}); err == nil || !strings.Contains(err.Error(), bogus) {
-		t.Errorf("newCluster with bogus %s: %v", binDirEnv, err)
+	if _, err := NewCluster(ClusterOptions{}); err == nil || !strings.Contains(err.Error(), bogus) {
+		t.Errorf("NewCluster with bogus %s: %v", binDirEnv, err)
 	}
 }
 
@@ -145,7 +147,7 @@ func TestNoBinariesSkipsOutsideCI(t *testing.T) {
 	glob := debianBinGlob
 	debianBinGlob = filepath.Join(t.TempDir(), "*", "bin")
 	defer func() { debianBinGlob = glob }()
-	_, err := findBinaries()
+	_, err := findBinaries("")
 	if !errors.Is(err, ErrNoPostgres) {
 		t.Fatalf("findBinaries without binaries: %v, want ErrNoPostgres", err)
 	}
@@ -159,5 +161,57 @@ func TestNoBinariesSkipsOutsideCI(t *testing.T) {
 	}
 	if skippable(errors.New("initdb: exit status 1")) {
 		t.Error("a broken server skips")
+	}
+}
+
+// TestDropDatabaseTerminating runs the drop that DropDatabase uses before
+// PostgreSQL 13 on whatever server there is, with sessions connected and
+// one reconnecting all the time.
+func TestDropDatabaseTerminating(t *testing.T) {
+	t.Parallel()
+	srv := Shared(t)
+	d := srv.NewDatabase(t)
+	busy, err := sql.Open("postgres", d.DSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	tx, err := busy.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	if _, err := tx.Exec("CREATE TABLE busy (x int)"); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() { // reconnects until the database is gone
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			db, err := sql.Open("postgres", d.DSN)
+			if err == nil {
+				err = db.Ping()
+				db.Close()
+			}
+			if err != nil && strings.Contains(err.Error(), "does not exist") {
+				return
+			}
+		}
+	}()
+	defer func() { close(stop); <-done }()
+	ctx, cancel := context.WithTimeout(context.Background(), dbTimeout)
+	defer cancel()
+	if err := srv.dropDatabaseTerminating(ctx, d.Name); err != nil {
+		t.Fatalf("drop with terminate: %v", err)
+	}
+	var exists bool
+	if err := srv.admin.QueryRow("SELECT EXISTS (SELECT FROM pg_database WHERE datname = $1)", d.Name).Scan(&exists); err != nil || exists {
+		t.Fatalf("database still exists (%v, %v)", exists, err)
 	}
 }

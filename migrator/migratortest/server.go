@@ -92,13 +92,13 @@ func openShared() (*Server, error) {
 		}
 		return srv, nil
 	}
-	c, err := newCluster(ClusterOptions{})
+	c, err := NewCluster(ClusterOptions{})
 	if err != nil {
 		return nil, err
 	}
 	srv, err := openServer(c.baseDSN(), c.DSN("postgres"))
 	if err != nil {
-		return nil, errors.Join(err, c.destroy())
+		return nil, errors.Join(err, c.Close())
 	}
 	srv.cluster = c
 	return srv, nil
@@ -164,7 +164,7 @@ func (s *Server) close() error {
 	}
 	err := s.admin.Close()
 	if s.cluster != nil {
-		err = errors.Join(err, s.cluster.destroy())
+		err = errors.Join(err, s.cluster.Close())
 	}
 	return err
 }

@@ -40,7 +40,7 @@ func (c *Cluster) StartStandby(t testing.TB) *Cluster {
 		t.Fatalf("migratortest: start standby: %v", err)
 	}
 	t.Cleanup(func() {
-		if err := s.destroy(); err != nil {
+		if err := s.Close(); err != nil {
 			t.Errorf("remove standby cluster: %v", err)
 		}
 	})
@@ -198,7 +198,7 @@ func newStandby(primary *Cluster, basebackup string) (_ *Cluster, err error) {
 	}
 	defer func() {
 		if err != nil {
-			_ = s.destroy()
+			_ = s.Close()
 		}
 	}()
 	if err := os.Chmod(dir, 0o700); err != nil {

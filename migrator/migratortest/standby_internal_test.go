@@ -30,7 +30,7 @@ func TestStandbyWithoutBasebackup(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		if err := standby.destroy(); err != nil {
+		if err := standby.Close(); err != nil {
 			t.Error(err)
 		}
 	})
@@ -58,7 +58,7 @@ func TestStandbyWithoutBasebackup(t *testing.T) {
 }
 
 func TestFindBasebackupMatchesVersion(t *testing.T) {
-	bins, err := findBinaries()
+	bins, err := findBinaries("")
 	if err != nil {
 		t.Skipf("no postgresql binaries here: %v", err)
 	}
