@@ -133,15 +133,8 @@ func TestConcurrentFixtures(t *testing.T) {
 func TestLockWaitTimeout(t *testing.T) {
 	d := migratortest.NewDatabase(t)
 	ctx := context.Background()
-	holder, err := d.DB.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer holder.Close()
-	var pid int
-	if err := holder.QueryRowContext(ctx, "SELECT pg_backend_pid() FROM (SELECT pg_advisory_lock($1)) l", migrator.LockKey).Scan(&pid); err != nil {
-		t.Fatal(err)
-	}
+	holder := migratortest.HoldLock(t, d.DB, migrator.LockKey)
+	pid := holder.PID
 	db, err := sql.Open("postgres", d.DSN)
 	if err != nil {
 		t.Fatal(err)
@@ -170,7 +163,7 @@ func TestLockWaitTimeout(t *testing.T) {
 		done <- err
 	}()
 	time.Sleep(200 * time.Millisecond)
-	if _, err := holder.ExecContext(ctx, "SELECT pg_advisory_unlock($1)", migrator.LockKey); err != nil {
+	if err := holder.Release(); err != nil {
 		t.Fatal(err)
 	}
 	select {

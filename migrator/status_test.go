@@ -186,17 +186,14 @@ func TestPlanAndApplyTo(t *testing.T) {
 		t.Fatalf("Plan(1) err = %v", err)
 	}
 	// The lock held by another session shows in the plan.
-	conn, err := d.DB.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", migrator.LockKey)
+	holder := migratortest.HoldLock(t, d.DB, migrator.LockKey)
 	p, err = m.Plan(ctx, 0)
 	if err != nil || len(p.LockHolders) != 1 || len(p.Pending) != 1 || p.AlreadyApplied != 2 || p.CreateTable {
 		t.Fatalf("plan = %+v, %v", p, err)
 	}
-	conn.ExecContext(ctx, "SELECT pg_advisory_unlock($1)", migrator.LockKey)
+	if err := holder.Release(); err != nil {
+		t.Fatal(err)
+	}
 	if res, err := m.ApplyTo(ctx, 3); err != nil || len(res.Applied) != 1 {
 		t.Fatalf("ApplyTo(3) = %+v, %v", res, err)
 	}

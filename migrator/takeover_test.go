@@ -539,14 +539,7 @@ func TestSessionTimeoutWhileWaitingForTheLock(t *testing.T) {
 		t.Skipf("idle_session_timeout needs PostgreSQL 14, server is %d", v)
 	}
 	ctx := context.Background()
-	holder, err := d.DB.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer holder.Close()
-	if _, err := holder.ExecContext(ctx, "SELECT pg_advisory_lock($1)", migrator.LockKey); err != nil {
-		t.Fatal(err)
-	}
+	migratortest.HoldLock(t, d.DB, migrator.LockKey) // opened before the timeout is set: it stays
 	if _, err := d.DB.Exec("ALTER DATABASE " + pq.QuoteIdentifier(d.Name) + " SET idle_session_timeout = '300ms'"); err != nil {
 		t.Fatal(err)
 	}
