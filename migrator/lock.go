@@ -67,8 +67,8 @@ func (m *Migrator) lock(ctx context.Context, conn *sql.Conn) (pid int, err error
 		if ok && heldBefore {
 			// Another client's lock on a shared server session: undo this
 			// call's share of it, which leaves theirs in place.
-			m.unlock(ctx, conn, pid)
-			return 0, &PoolerError{PID: pid, Reason: "the server process given to this connection already held the migration lock " +
+			released := m.unlock(ctx, conn, pid)
+			return 0, &PoolerError{PID: pid, Stranded: !released, Reason: "the server process given to this connection already held the migration lock " +
 				"before pgmig asked for it, so it serves another client's session too"}
 		}
 		if ok {
@@ -112,25 +112,45 @@ func (m *Migrator) lock(ctx context.Context, conn *sql.Conn) (pid int, err error
 // get another one. Behind a pooler in transaction or statement mode an idle
 // server session goes to whichever client asks next, and a session lock
 // taken on it guards nothing. The check is skipped when the pool allows one
-// connection only.
+// connection only, and given up after ownSessionWait when no second
+// connection comes (a full session-mode pool queues it): the query is then
+// left to end on its own, since lib/pq only asks the server to cancel it.
 func (m *Migrator) checkOwnSession(ctx context.Context, pid int) error {
-	if max := m.db.Stats().MaxOpenConnections; max == 1 {
+	if m.db.Stats().MaxOpenConnections == 1 {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	var other int
-	if err := m.db.QueryRowContext(ctx, pgsql.BackendPID).Scan(&other); err != nil {
-		if ctx.Err() != nil {
-			return nil // no second connection to be had: nothing to compare with
+	type answer struct {
+		pid int
+		err error
+	}
+	done := make(chan answer, 1)
+	go func() {
+		var a answer
+		a.err = m.db.QueryRowContext(context.WithoutCancel(ctx), pgsql.BackendPID).Scan(&a.pid)
+		done <- a
+	}()
+	t := time.NewTimer(ownSessionWait)
+	defer t.Stop()
+	select {
+	case a := <-done:
+		if a.err != nil {
+			return &ConnectError{Err: a.err}
 		}
-		return &ConnectError{Err: err}
+		if a.pid == pid {
+			return &PoolerError{PID: pid, Reason: "a second connection was given the same server process as the connection holding the lock"}
+		}
+		return nil
+	case <-t.C:
+		m.opts.log.Debug("no second connection within the wait; the check that the lock's session is not shared was skipped", "waited", ownSessionWait)
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
-	if other == pid {
-		return &PoolerError{PID: pid, Reason: "a second connection was given the same server process as the connection holding the lock"}
-	}
-	return nil
 }
+
+// ownSessionWait bounds the wait for the second connection of
+// checkOwnSession.
+const ownSessionWait = 3 * time.Second
 
 // readOnlyError describes why the server refuses writes.
 func (m *Migrator) readOnlyError(ctx context.Context, conn *sql.Conn, standby bool) error {

@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pgmig/pgmig/migrator"
+	"github.com/pgmig/pgmig/migrator/migratortest"
+)
+
+// replicaOpen opens dsn and closes it in t.Cleanup.
+func replicaOpen(t *testing.T, dsn string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("postgres", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// replicaTableExists reports whether relation name exists on db.
+func replicaTableExists(t *testing.T, db *sql.DB, name string) bool {
+	t.Helper()
+	var reg sql.NullString
+	if err := db.QueryRow("SELECT to_regclass($1)::text", name).Scan(&reg); err != nil {
+		t.Fatal(err)
+	}
+	return reg.Valid
+}
+
+// replicaLockHeld reports whether any session holds pgmig's lock on the
+// current database of db.
+func replicaLockHeld(t *testing.T, db *sql.DB) bool {
+	t.Helper()
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM pg_locks
+		WHERE locktype = 'advisory' AND objsubid = 1 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+		AND ((classid::bigint << 32) | objid::bigint) = $1`, migrator.LockKey).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n > 0
+}
+
+func TestReplicaStandbyCLI(t *testing.T) {
+	primary := migratortest.StartCluster(t, migratortest.ClusterOptions{})
+	standby := primary.StartStandby(t)
+	d := primary.Server(t).NewDatabase(t)
+	dir := writeMigrations(t, map[string]string{
+		"1_users.sql":  "CREATE TABLE users (id int PRIMARY KEY);\n",
+		"2_orders.sql": "CREATE TABLE orders (id int, user_id int REFERENCES users);\n",
+	})
+	if code, _, stderr := pgmig(t, "--url", d.DSN, "apply", dir); code != exitOK {
+		t.Fatalf("apply on the primary: exit %d\n%s", code, stderr)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := standby.WaitCaughtUp(ctx, d.DB); err != nil {
+		t.Fatal(err)
+	}
+	standbyDSN := standby.DSN(d.Name)
+
+	// Nothing pending: refused all the same.
+	code, _, stderr := pgmig(t, "--url", standbyDSN, "apply", dir)
+	if code != exitReadOnly || !strings.Contains(stderr, "hot standby") || !strings.Contains(stderr, "hint: connect to the primary") {
+		t.Errorf("apply on the standby, nothing pending: exit %d, want %d with \"hot standby\" and a hint to use the primary\n%s", code, exitReadOnly, stderr)
+	}
+	t.Logf("apply on the standby: exit %d\n%s", code, stderr)
+	// A pending file: refused, and nothing applied.
+	writeMigrationFile(t, dir, "3_items.sql", "CREATE TABLE items (id int);\n")
+	code, _, stderr = pgmig(t, "--url", standbyDSN, "apply", dir)
+	if code != exitReadOnly || !strings.Contains(stderr, "hot standby") || !strings.Contains(stderr, "primary") {
+		t.Errorf("apply on the standby, one pending: exit %d, want %d\n%s", code, exitReadOnly, stderr)
+	}
+	code, _, stderr = pgmig(t, "--url", standbyDSN, "apply", "--json", dir)
+	if code != exitReadOnly {
+		t.Errorf("apply --json on the standby: exit %d, want %d\n%s", code, exitReadOnly, stderr)
+	}
+	if replicaTableExists(t, d.DB, "items") {
+		t.Error("the refused apply changed the primary")
+	}
+
+	// createdb: the database of the connection (it exists), and a new one.
+	if code, _, stderr := pgmig(t, "--url", standbyDSN, "createdb"); code != exitReadOnly {
+		t.Errorf("createdb of an existing database on the standby: exit %d, want %d\n%s", code, exitReadOnly, stderr)
+	}
+	const fresh = "pgmig_cli_standby_never_created"
+	if code, _, stderr := pgmig(t, "--url", standbyDSN, "createdb", fresh); code != exitReadOnly || !strings.Contains(stderr, "hot standby") {
+		t.Errorf("createdb of a new database on the standby: exit %d, want %d\n%s", code, exitReadOnly, stderr)
+	}
+	var n int
+	if err := replicaOpen(t, primary.DSN("postgres")).QueryRow("SELECT count(*) FROM pg_database WHERE datname = $1", fresh).Scan(&n); err != nil || n != 0 {
+		t.Errorf("database %s on the primary: count %d (%v)", fresh, n, err)
+	}
+
+	// The read-only commands work on the standby.
+	code, stdout, stderr := pgmig(t, "--url", standbyDSN, "status", dir)
+	if code != exitOK {
+		t.Errorf("status on the standby: exit %d, want 0\n%s", code, stderr)
+	}
+	if !strings.Contains(stdout, "2 applied, 1 pending") {
+		t.Errorf("status on the standby does not report 2 applied, 1 pending:\n%s", stdout)
+	}
+	if code, _, stderr := pgmig(t, "--url", standbyDSN, "verify", dir); code != exitPending {
+		t.Errorf("verify with a pending file on the standby: exit %d, want %d\n%s", code, exitPending, stderr)
+	}
+}
+
+// writeMigrationFile adds one file to a folder from writeMigrations.
+func writeMigrationFile(t *testing.T, dir, name, content string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestPoolerTransactionModeCLI(t *testing.T) {
+	d := migratortest.NewDatabase(t)
+	b := migratortest.Shared(t).StartPgBouncer(t, migratortest.PgBouncerOptions{
+		PoolMode:        migratortest.PoolModeTransaction,
+		DefaultPoolSize: 1,
+	})
+	dir := writeMigrations(t, map[string]string{"1_a.sql": "CREATE TABLE a (id int);\n"})
+	code, _, stderr := pgmig(t, "--url", b.DSN(d.Name), "apply", dir)
+	if code != exitPooler || !strings.Contains(stderr, "pool_mode = session") {
+		t.Fatalf("apply through transaction mode: exit %d, want %d with a hint naming pool_mode = session\n%s", code, exitPooler, stderr)
+	}
+	t.Logf("apply through transaction mode: exit %d\n%s", code, stderr)
+	if replicaTableExists(t, d.DB, "migrations") || replicaTableExists(t, d.DB, "a") {
+		t.Error("the refused apply created the tracking table or applied the migration")
+	}
+	if replicaLockHeld(t, d.DB) {
+		t.Error("the refused apply left the migration lock held")
+	}
+	// Session mode in front of the same database works.
+	s := migratortest.Shared(t).StartPgBouncer(t, migratortest.PgBouncerOptions{PoolMode: migratortest.PoolModeSession})
+	if code, _, stderr := pgmig(t, "--url", s.DSN(d.Name), "apply", dir); code != exitOK {
+		t.Fatalf("apply through session mode: exit %d\n%s", code, stderr)
+	}
+	if !replicaTableExists(t, d.DB, "a") {
+		t.Error("apply through session mode did not apply 1_a.sql")
+	}
+}
