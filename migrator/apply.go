@@ -7,10 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"strconv"
+	"strings"
 	"time"
 	"unsafe"
 
+	"github.com/lib/pq"
 	"github.com/pgmig/pgmig/hashcheck"
 	"github.com/pgmig/pgmig/migrator/internal/sqlscan"
 	pgsql "github.com/pgmig/pgmig/sql"
@@ -202,9 +205,10 @@ func (m *Migrator) byID(id int) Migration { return m.migrations[id-1] }
 
 // run applies one migration and records it.
 func (m *Migrator) run(ctx context.Context, s *session, mig Migration, async bool) (time.Duration, error) {
+	t := m.timeoutsOf(mig)
 	var prefix, suffix string
 	if !mig.DisableTransaction {
-		prefix = pgsql.BeginMigration + "\n" + s.assertLock() + "\n"
+		prefix = pgsql.BeginMigration + "\n" + t.statements("LOCAL ") + s.assertLock() + "\n"
 		sync := ""
 		if async {
 			sync = pgsql.SynchronousCommitOff + "\n"
@@ -218,9 +222,11 @@ func (m *Migrator) run(ctx context.Context, s *session, mig Migration, async boo
 	}
 	start := time.Now()
 	if mig.DisableTransaction {
-		err = m.runStatements(ctx, s, mig, body)
+		err = m.runStatements(ctx, s, mig, t, body)
 	} else {
-		err = runTransaction(ctx, s.conn, mig, query, body, len(prefix))
+		err = m.retryOnLockTimeout(ctx, s, mig, t, true, func() error {
+			return runTransaction(ctx, s.conn, mig, query, body, len(prefix))
+		})
 	}
 	if err != nil && ctx.Err() != nil {
 		err = fmt.Errorf("interrupted while running %s: %w (%w)", mig.File, ctx.Err(), err)
@@ -229,13 +235,133 @@ func (m *Migrator) run(ctx context.Context, s *session, mig Migration, async boo
 		if merr.SQLState == "PGM01" {
 			return time.Since(start), &PoolerError{PID: s.pid, Reason: fmt.Sprintf("%s before %s ran (nothing of it was applied)", merr.Message, mig.File)}
 		}
-		merr.Timeout = lookupTimeout(ctx, s.conn, merr.Err)
+		if merr.Timeout == nil {
+			merr.Timeout = t.explain(mig, merr.SQLState)
+		}
+		if merr.Timeout == nil {
+			merr.Timeout = lookupTimeout(ctx, s.conn, merr.Err)
+		}
 		err = m.asConnectionLost(ctx, err, "running "+mig.File, &mig, merr.Statement)
 		if !mig.DisableTransaction {
 			explainSilentLoss(ctx, m.db, err, "transaction_timeout", time.Since(start))
 		}
 	}
 	return time.Since(start), err
+}
+
+// timeouts are the lock_timeout and statement_timeout of one migration's
+// statements: its headers, else the Migrator's options; noTimeout sets
+// nothing (the session's settings hold).
+type timeouts struct{ lock, statement time.Duration }
+
+func (m *Migrator) timeoutsOf(mig Migration) timeouts {
+	t := timeouts{lock: mig.LockTimeout, statement: mig.StatementTimeout}
+	if t.lock == noTimeout && m.opts.lockTimeout > 0 {
+		t.lock = m.opts.lockTimeout
+	}
+	if t.statement == noTimeout && m.opts.statementTimeout > 0 {
+		t.statement = m.opts.statementTimeout
+	}
+	return t
+}
+
+// explain names the timeout of this migration's own that a SQLSTATE comes
+// from (55P03 lock_timeout, 57014 statement_timeout), or nil.
+func (t timeouts) explain(mig Migration, sqlstate string) *TimeoutSetting {
+	name, d, header := "", noTimeout, false
+	switch sqlstate {
+	case "55P03":
+		name, d, header = "lock_timeout", t.lock, mig.LockTimeout != noTimeout
+	case "57014":
+		name, d, header = "statement_timeout", t.statement, mig.StatementTimeout != noTimeout
+	}
+	if d <= 0 {
+		return nil
+	}
+	source := "run"
+	if header {
+		source = "header"
+	}
+	return &TimeoutSetting{Name: name, Value: strconv.FormatInt(d.Milliseconds(), 10) + "ms", Source: source, After: d}
+}
+
+// statements returns the SET statements of the timeouts, each ending in a
+// line break, with scope "LOCAL " or "" (session).
+func (t timeouts) statements(scope string) string {
+	var b strings.Builder
+	for _, st := range []struct {
+		name string
+		d    time.Duration
+	}{{"lock_timeout", t.lock}, {"statement_timeout", t.statement}} {
+		if st.d != noTimeout {
+			b.WriteString(pgsql.Render(pgsql.SetTimeout, "scope", scope, "setting", st.name,
+				"value", pq.QuoteLiteral(strconv.FormatInt(st.d.Milliseconds(), 10)+"ms")) + "\n")
+		}
+	}
+	return b.String()
+}
+
+// retryOnLockTimeout runs attempt, and again after a pause while it fails
+// on a lock timeout (SQLSTATE 55P03) and WithLockRetries allows: each
+// attempt must have changed nothing when it failed (a rolled-back
+// transaction, or one statement outside a transaction). While an attempt
+// runs long enough to be waiting, a second connection notes who blocks it.
+// When the retries run out, the error lists every attempt.
+func (m *Migrator) retryOnLockTimeout(ctx context.Context, s *session, mig Migration, t timeouts, retryable bool, attempt func() error) error {
+	retries := m.opts.lockRetries
+	if !retryable {
+		retries = 0
+	}
+	var attempts []LockAttempt
+	for n := 1; ; n++ {
+		var watch *blockerWatch
+		if retries > 0 && t.lock > 0 {
+			watch = m.watchBlockers(s.pid, max(t.lock/2, 10*time.Millisecond), max(t.lock/4, 10*time.Millisecond))
+		}
+		began := time.Now()
+		err := attempt()
+		var blockers []Blocker
+		if watch != nil {
+			blockers = watch.done()
+		}
+		var merr *MigrationError
+		if err == nil || !errors.As(err, &merr) || merr.SQLState != "55P03" || ctx.Err() != nil {
+			return err
+		}
+		attempts = append(attempts, LockAttempt{Began: began, Duration: time.Since(began), Blockers: blockers})
+		if n > retries {
+			if len(attempts) > 1 {
+				merr.Attempts = attempts
+			}
+			return err
+		}
+		pause := retryPause(n)
+		names := make([]string, len(blockers))
+		for i, b := range blockers {
+			names[i] = b.String()
+		}
+		m.opts.log.Warn("lock timeout; the migration changed nothing and runs again after a pause",
+			"file", mig.File, "attempt", n, "of", retries+1, "pause", pause, "blocked_by", names)
+		timer := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return err
+		case <-timer.C:
+		}
+	}
+}
+
+// retryPause is the pause before retry n (1-based): 500ms doubling up to a
+// minute, each with jitter of -25% to +25% so that runners that timed out
+// together do not come back together.
+func retryPause(n int) time.Duration {
+	d := 500 * time.Millisecond
+	for i := 1; i < n && d < time.Minute; i++ {
+		d *= 2
+	}
+	d = min(d, time.Minute)
+	return time.Duration(float64(d) * (0.75 + 0.5*rand.Float64()))
 }
 
 // runTransaction sends the migration, its bookkeeping row and the commit as
@@ -301,19 +427,34 @@ func blankOut(b []byte) {
 
 // runStatements runs a disable-transaction migration one statement at a
 // time, outside any transaction, then puts the session back to its
-// defaults and records the migration in one round trip.
-func (m *Migrator) runStatements(ctx context.Context, s *session, mig Migration, body string) error {
+// defaults and records the migration in one round trip. A statement that
+// fails on a lock timeout changed nothing and runs again (retryOnLockTimeout);
+// a CREATE INDEX CONCURRENTLY runs again only after the invalid index its
+// failure left is dropped, concurrently.
+func (m *Migrator) runStatements(ctx context.Context, s *session, mig Migration, t timeouts, body string) error {
 	start := time.Now()
 	stmts, err := sqlscan.Split(body)
 	if err != nil {
 		return fmt.Errorf("%s: %w", mig.File, err)
 	}
-	if _, err := s.conn.ExecContext(ctx, s.assertLock()); err != nil {
+	if _, err := s.conn.ExecContext(ctx, t.statements("")+s.assertLock()); err != nil {
 		return newMigrationError(mig, body, "", 0, 1, len(stmts), err)
 	}
 	for i, st := range stmts {
-		if _, err := s.conn.ExecContext(ctx, st.Text); err != nil {
-			return newMigrationError(mig, body, st.Text, st.Offset, i+1, len(stmts), err)
+		index, table, concurrent := sqlscan.ConcurrentIndex(st)
+		err := m.retryOnLockTimeout(ctx, s, mig, t, retryableAlone(st, concurrent), func() error {
+			if concurrent {
+				if err := m.dropInvalidIndex(ctx, s.conn, index, table); err != nil {
+					return newMigrationError(mig, body, st.Text, st.Offset, i+1, len(stmts), err)
+				}
+			}
+			if _, err := s.conn.ExecContext(ctx, st.Text); err != nil {
+				return newMigrationError(mig, body, st.Text, st.Offset, i+1, len(stmts), err)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 		m.opts.log.Debug("statement done", "file", mig.File, "statement", i+1, "line", st.Line)
 	}
@@ -322,6 +463,37 @@ func (m *Migrator) runStatements(ctx context.Context, s *session, mig Migration,
 		return &MigrationError{Migration: mig, Err: err, Statement: len(stmts) + 1, Statements: len(stmts), Recording: true}
 	}
 	return nil
+}
+
+// retryableAlone reports whether a statement of a disable-transaction file
+// may run again after a lock timeout: any statement that a failure leaves
+// as it was, and CREATE INDEX CONCURRENTLY with a name (whose invalid index
+// is dropped first). REINDEX CONCURRENTLY and an unnamed CREATE INDEX
+// CONCURRENTLY leave indexes behind that a retry would pile up.
+func retryableAlone(st sqlscan.Statement, namedConcurrentIndex bool) bool {
+	switch notInTransaction(sqlscan.Words(st, statementWords)) {
+	case "REINDEX CONCURRENTLY":
+		return false
+	case "CREATE INDEX CONCURRENTLY":
+		return namedConcurrentIndex
+	}
+	return true
+}
+
+// dropInvalidIndex drops, concurrently, the invalid index named index on
+// table that an earlier CREATE INDEX CONCURRENTLY left behind, if any.
+func (m *Migrator) dropInvalidIndex(ctx context.Context, conn *sql.Conn, index, table string) error {
+	var qualified string
+	err := conn.QueryRowContext(ctx, pgsql.Render(pgsql.InvalidIndex, "table", pq.QuoteLiteral(table), "name", pq.QuoteLiteral(index))).Scan(&qualified)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	m.opts.log.Warn("dropping the invalid index that a failed CREATE INDEX CONCURRENTLY left, before it runs again", "index", qualified)
+	_, err = conn.ExecContext(ctx, pgsql.Render(pgsql.DropIndexConcurrently, "index", qualified))
+	return err
 }
 
 // ceilMillis rounds up to whole milliseconds, so that a recorded duration is

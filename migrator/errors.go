@@ -232,6 +232,10 @@ func (e *PoolerError) Error() string {
 // describeSource turns a pg_settings.source value into words.
 func describeSource(source string) string {
 	switch source {
+	case "header":
+		return "set by the migration's own header"
+	case "run":
+		return "set for the migrations of this run"
 	case "user":
 		return "set for the role (ALTER ROLE ... SET)"
 	case "database":
@@ -347,6 +351,10 @@ type MigrationError struct {
 	LineText     string // the file's line at Line
 
 	Timeout *TimeoutSetting // the server setting that cancelled the statement, when one did
+	// Attempts lists every attempt when the migration (or, in a
+	// disable-transaction file, the statement) ran more than once because
+	// of lock timeouts (WithLockRetries), the last one included.
+	Attempts []LockAttempt
 
 	Statement  int  // 1-based statement of a disable-transaction file, 0 otherwise
 	Statements int  // statements in that file
@@ -399,6 +407,23 @@ func (e *MigrationError) Error() string {
 	if e.Timeout != nil {
 		b.WriteString("\nthe statement ran into " + e.Timeout.String())
 	}
+	if n := len(e.Attempts); n > 0 {
+		first, last := e.Attempts[0], e.Attempts[n-1]
+		over := last.Began.Add(last.Duration).Sub(first.Began)
+		fmt.Fprintf(&b, "\ngave up after %d attempts over %s, each ended by the lock timeout", n, over.Round(time.Millisecond))
+		for i, a := range e.Attempts {
+			fmt.Fprintf(&b, "\n  attempt %d (%s): ", i+1, a.Duration.Round(time.Millisecond))
+			if len(a.Blockers) == 0 {
+				b.WriteString("no blocking session seen")
+			}
+			for j, bl := range a.Blockers {
+				if j > 0 {
+					b.WriteString("; ")
+				}
+				b.WriteString("blocked by " + bl.String())
+			}
+		}
+	}
 	switch {
 	case e.Recording:
 		fmt.Fprintf(&b, "\nall %d statements of this disable-transaction migration ran and stay committed, but recording it failed;"+
@@ -427,3 +452,11 @@ func (e *FolderError) Error() string { return "cannot read the migrations folder
 
 // Unwrap returns the file system's error.
 func (e *FolderError) Unwrap() error { return e.Err }
+
+// LockAttempt is one run of a migration (or statement) that failed on a
+// lock timeout.
+type LockAttempt struct {
+	Began    time.Time
+	Duration time.Duration // how long the attempt ran
+	Blockers []Blocker     // who blocked it, as last seen while it waited
+}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 	"unsafe"
 
@@ -24,6 +25,10 @@ type Migration struct {
 	Size               int64  // content length in bytes
 	DisableTransaction bool   // file runs statement by statement, outside a transaction
 	DisableHashCheck   bool   // file may change after it was applied
+	// LockTimeout and StatementTimeout are the file's timeout headers
+	// ('-- pgmig lock-timeout 2s'), -1 when it has none: then the
+	// Migrator's options apply. 0 means no timeout.
+	LockTimeout, StatementTimeout time.Duration
 
 	warnings []string // advice for when the file is about to run
 	// problems are rules about how the file would run that it breaks
@@ -171,6 +176,7 @@ func checkContent(m *Migration, content []byte) string {
 	src := unsafe.String(unsafe.SliceData(content), len(content))
 	h := parseHeaders(src)
 	m.DisableTransaction, m.DisableHashCheck = h.disableTransaction, h.disableHashCheck
+	m.LockTimeout, m.StatementTimeout = h.lockTimeout, h.statementTimeout
 	m.problems = append(m.problems, h.problems...)
 	stmts, metas, err := sqlscan.SplitScript(src)
 	if err != nil {

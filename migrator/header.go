@@ -3,12 +3,17 @@ package migrator
 import (
 	"fmt"
 	"strings"
+	"time"
 )
 
 // knownHeaders are the header names a migration file can carry, each on a
 // comment line of its own as '-- pgmig NAME', '-- postgres-migrations NAME'
-// or '-- NAME'.
-var knownHeaders = []string{"disable-transaction", "disable-hash-check"}
+// or '-- NAME'; the timeout headers take a duration and only the pgmig form:
+// '-- pgmig lock-timeout 2s'.
+var knownHeaders = []string{"disable-transaction", "disable-hash-check", "lock-timeout", "statement-timeout"}
+
+// valuedHeaders are the headers that take a value (a duration).
+var valuedHeaders = map[string]bool{"lock-timeout": true, "statement-timeout": true}
 
 // headerTools are the words that introduce a header: pgmig's own and
 // postgres-migrations'.
@@ -19,6 +24,9 @@ var headerTools = []string{"pgmig", "postgres-migrations"}
 type headers struct {
 	disableTransaction bool
 	disableHashCheck   bool
+	// lockTimeout and statementTimeout are the values of the timeout
+	// headers, noTimeout when the file has none.
+	lockTimeout, statementTimeout time.Duration
 	// problems are lines that look like headers but are not valid ones:
 	// unknown names (typos) and postgres-migrations headers that share a
 	// line with other text.
@@ -39,7 +47,7 @@ type headers struct {
 // transaction. postgres-migrations honours its form anywhere in the file;
 // where such a header shares a line with other text it is a problem too.
 func parseHeaders(src string) headers {
-	var h headers
+	h := headers{lockTimeout: noTimeout, statementTimeout: noTimeout}
 	n := 0
 	for line := range strings.Lines(src) {
 		n++
@@ -52,6 +60,19 @@ func parseHeaders(src string) headers {
 					h.disableTransaction = true
 				case "disable-hash-check":
 					h.disableHashCheck = true
+				}
+				continue
+			}
+			if name, value, ok := valuedHeader(words); ok {
+				d, err := parseTimeout(value)
+				if err != nil {
+					h.problems = append(h.problems, fmt.Sprintf("line %d: header %q: %v", n, t, err))
+					continue
+				}
+				if name == "lock-timeout" {
+					h.lockTimeout = d
+				} else {
+					h.statementTimeout = d
 				}
 				continue
 			}
@@ -88,6 +109,40 @@ func headerName(words string) (string, bool) {
 	}
 	return "", false
 }
+
+// valuedHeader returns the header and its value when the words of a
+// comment line are 'pgmig NAME VALUE' for a header that takes a value.
+func valuedHeader(words string) (name, value string, ok bool) {
+	f := strings.Fields(words)
+	if len(f) != 3 || f[0] != "pgmig" || !valuedHeaders[f[1]] {
+		return "", "", false
+	}
+	return f[1], f[2], true
+}
+
+// noTimeout marks a timeout that a file does not set.
+const noTimeout time.Duration = -1
+
+// parseTimeout reads the value of a timeout header: a Go duration such as
+// 500ms, 2s, 10m or 1h30m, or 0 for no timeout. PostgreSQL counts timeouts
+// in whole milliseconds, so a value must be 0 or at least 1ms.
+func parseTimeout(v string) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("%q is not a duration (write it as 500ms, 2s, 10m or 1h30m)", v)
+	case d < 0:
+		return 0, fmt.Errorf("the duration %s is negative", v)
+	case d > 0 && d < time.Millisecond:
+		return 0, fmt.Errorf("the duration %s is below PostgreSQL's resolution of 1ms", v)
+	case d > maxTimeout:
+		return 0, fmt.Errorf("the duration %s is above PostgreSQL's limit of %s", v, maxTimeout)
+	}
+	return d, nil
+}
+
+// maxTimeout is the longest timeout PostgreSQL takes: INT_MAX milliseconds.
+const maxTimeout = 2147483647 * time.Millisecond
 
 // looksLikeHeader reports whether the words of a comment line start like a
 // header: the word pgmig or postgres-migrations (any case, followed by a

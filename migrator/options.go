@@ -16,6 +16,10 @@ type options struct {
 	lockWait      time.Duration // 0: wait until cancelled
 	lockPoll      time.Duration // longest pause between two lock attempts
 	syncEach      bool          // flush the WAL at every migration's commit
+	// lockTimeout and statementTimeout apply to the statements of every
+	// migration without a header of its own; 0: none.
+	lockTimeout, statementTimeout time.Duration
+	lockRetries                   int // runs of a migration again after a lock timeout
 }
 
 // lockReportInterval is the time between two "still waiting for the lock"
@@ -118,4 +122,63 @@ func (o options) displayTable() string {
 		return o.schema + "." + o.table
 	}
 	return o.table
+}
+
+// WithLockTimeout sets lock_timeout for the statements of every migration
+// (a file's '-- pgmig lock-timeout' header wins): a statement that waits
+// longer than d for a lock fails with SQLSTATE 55P03 instead of making
+// every later query on that table queue behind it. It never applies to
+// pgmig's own bookkeeping or to the wait for the migration lock (see
+// WithLockWait). Zero, the default, sets none: the session's setting holds.
+func WithLockTimeout(d time.Duration) Option {
+	return func(o *options) error {
+		if err := checkTimeout(d); err != nil {
+			return fmt.Errorf("lock timeout: %w", err)
+		}
+		o.lockTimeout = d
+		return nil
+	}
+}
+
+// WithStatementTimeout sets statement_timeout for the statements of every
+// migration (a file's '-- pgmig statement-timeout' header wins), not for
+// pgmig's own. Zero, the default, sets none.
+func WithStatementTimeout(d time.Duration) Option {
+	return func(o *options) error {
+		if err := checkTimeout(d); err != nil {
+			return fmt.Errorf("statement timeout: %w", err)
+		}
+		o.statementTimeout = d
+		return nil
+	}
+}
+
+// WithLockRetries makes Apply run a migration again, up to n more times,
+// when it failed on a lock timeout (SQLSTATE 55P03), after a pause that
+// grows from 500ms and doubles up to a minute, with jitter. A transactional
+// migration was rolled back whole, so the retry starts afresh; in a
+// disable-transaction file only the failed statement runs again. Every
+// other error stops the run as usual. Zero, the default, retries nothing.
+func WithLockRetries(n int) Option {
+	return func(o *options) error {
+		if n < 0 {
+			return fmt.Errorf("lock retries must not be negative, got %d", n)
+		}
+		o.lockRetries = n
+		return nil
+	}
+}
+
+// checkTimeout checks a timeout for PostgreSQL: 0 or from 1ms up to
+// INT_MAX milliseconds.
+func checkTimeout(d time.Duration) error {
+	switch {
+	case d < 0:
+		return fmt.Errorf("must not be negative, got %s", d)
+	case d > 0 && d < time.Millisecond:
+		return fmt.Errorf("%s is below PostgreSQL's resolution of 1ms", d)
+	case d > maxTimeout:
+		return fmt.Errorf("%s is above PostgreSQL's limit of %s", d, maxTimeout)
+	}
+	return nil
 }

@@ -70,6 +70,17 @@ var (
 	AssertLockSession = load("assert_lock_session.sql")
 	// BackendPID returns the server process of the connection.
 	BackendPID = load("backend_pid.sql")
+	// SetTimeout sets a timeout for a migration's statements. Placeholders:
+	// {scope} ("LOCAL " or ""), {setting}, {value} (a quoted literal).
+	SetTimeout = load("set_timeout.sql")
+	// BlockingSessions lists the sessions that block a server process.
+	// Placeholder: {pid}.
+	BlockingSessions = load("blocking_sessions.sql")
+	// InvalidIndex finds an invalid index left by CREATE INDEX
+	// CONCURRENTLY. Placeholders: {table}, {name} (quoted literals).
+	InvalidIndex = load("invalid_index.sql")
+	// DropIndexConcurrently drops such an index. Placeholder: {index}.
+	DropIndexConcurrently = load("drop_index_concurrently.sql")
 	// ResetSession puts the session back to its connection defaults.
 	ResetSession = load("reset_session.sql")
 	// SynchronousCommitOff makes the current transaction commit without

@@ -17,6 +17,10 @@ type applyCmd struct {
 	LockWait time.Duration `help:"Give up after waiting this long for another run's lock (e.g. 30s, 5m; default: wait until interrupted)." placeholder:"DURATION"`
 	CreateDB bool          `name:"create-db" help:"Create the database first if it does not exist (as 'pgmig createdb')."`
 	SyncEach bool          `name:"sync-commit-each" help:"Wait for the WAL flush at every migration's commit (default: only the last commit of a run waits, which makes all of them durable)."`
+
+	LockTimeout      time.Duration `name:"lock-timeout" help:"lock_timeout for the migrations' statements (e.g. 2s; a file's '-- pgmig lock-timeout' header wins; default: the session's setting). Never applies to pgmig's bookkeeping or to --lock-wait." placeholder:"DURATION"`
+	StatementTimeout time.Duration `name:"statement-timeout" help:"statement_timeout for the migrations' statements (e.g. 10m; a file's '-- pgmig statement-timeout' header wins; default: the session's setting)." placeholder:"DURATION"`
+	LockRetries      int           `name:"lock-retries" help:"Run a migration again, up to N times, when it failed on a lock timeout: it was rolled back, so it starts afresh after a pause of 500ms doubling to 1m, with jitter (default 0)." placeholder:"N"`
 	createdbOptions
 }
 
@@ -29,11 +33,14 @@ Concurrent runs on one database take turns through an advisory lock.
 Files: NNN_name.sql at the top level of DIR, ids 1, 2, 3, ... with no gap.
 Header lines: '-- pgmig disable-transaction' runs a file statement by statement
 outside a transaction (CREATE INDEX CONCURRENTLY, ALTER TYPE ... ADD VALUE,
-VACUUM); '-- pgmig disable-hash-check' lets a file change after it ran.
+VACUUM); '-- pgmig disable-hash-check' lets a file change after it ran;
+'-- pgmig lock-timeout 2s' and '-- pgmig statement-timeout 10m' set timeouts
+for that file's statements.
 
 Examples:
   pgmig apply ./migrations
   pgmig apply --lock-wait 2m --url postgres://deploy@db/app ./migrations
+  pgmig apply --lock-timeout 2s --lock-retries 5 ./migrations   # never queue behind a long transaction
   pgmig apply --to 12 ./migrations          # stop after migration 12
   pgmig apply --dry-run ./migrations        # show what would run
   pgmig apply --create-db --table ops.schema_migrations ./migrations`
@@ -47,6 +54,17 @@ func (c *applyCmd) Validate() error {
 	if c.LockWait < 0 {
 		return fmt.Errorf("--lock-wait must not be negative, got %s", c.LockWait)
 	}
+	for _, f := range []struct {
+		name string
+		d    time.Duration
+	}{{"--lock-timeout", c.LockTimeout}, {"--statement-timeout", c.StatementTimeout}} {
+		if f.d < 0 || f.d > 0 && f.d < time.Millisecond {
+			return fmt.Errorf("%s must be 0 or at least 1ms, got %s", f.name, f.d)
+		}
+	}
+	if c.LockRetries < 0 {
+		return fmt.Errorf("--lock-retries must not be negative, got %d", c.LockRetries)
+	}
 	return nil
 }
 
@@ -55,7 +73,8 @@ func (c *applyCmd) Run(ctx context.Context, a *app) error {
 		p := planCmd{folderFlags: c.folderFlags, To: c.To}
 		return p.Run(ctx, a)
 	}
-	o, err := c.open(a, migrator.WithLockWait(c.LockWait), migrator.WithSyncCommitEach(c.SyncEach))
+	o, err := c.open(a, migrator.WithLockWait(c.LockWait), migrator.WithSyncCommitEach(c.SyncEach),
+		migrator.WithLockTimeout(c.LockTimeout), migrator.WithStatementTimeout(c.StatementTimeout), migrator.WithLockRetries(c.LockRetries))
 	if err != nil {
 		return c.report(a, &migrator.ApplyResult{}, err)
 	}

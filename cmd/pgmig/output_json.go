@@ -48,6 +48,30 @@ type jsonError struct {
 	Line      int    `json:"line,omitempty"`
 	Column    int    `json:"column,omitempty"`
 	Statement int    `json:"statement,omitempty"`
+	// Lock timeouts: the setting, and each attempt when retries ran out.
+	Timeout  *jsonTimeout  `json:"timeout,omitempty"`
+	Attempts []jsonAttempt `json:"attempts,omitempty"`
+}
+
+type jsonTimeout struct {
+	Setting string `json:"setting"`
+	Value   string `json:"value"`
+	Source  string `json:"source"`
+}
+
+type jsonAttempt struct {
+	DurationMS *float64      `json:"duration_ms"`
+	Blockers   []jsonBlocker `json:"blockers"`
+}
+
+type jsonBlocker struct {
+	PID                int     `json:"pid"`
+	User               string  `json:"user"`
+	ApplicationName    string  `json:"application_name"`
+	Client             string  `json:"client"`
+	State              string  `json:"state"`
+	TransactionSeconds float64 `json:"transaction_seconds"`
+	Query              string  `json:"query"`
 }
 
 type jsonLockHolder struct {
@@ -143,6 +167,17 @@ func toJSONError(err error, redact func(string) string) *jsonError {
 	case errors.As(err, &merr):
 		j.File, j.ID, j.SQLState, j.Detail, j.Hint = merr.Migration.File, merr.Migration.ID, merr.SQLState, merr.Detail, merr.Hint
 		j.Line, j.Column, j.Statement = merr.Line, merr.Column, merr.Statement
+		if t := merr.Timeout; t != nil {
+			j.Timeout = &jsonTimeout{Setting: t.Name, Value: t.Value, Source: t.Source}
+		}
+		for _, a := range merr.Attempts {
+			ja := jsonAttempt{DurationMS: millis(a.Duration), Blockers: []jsonBlocker{}}
+			for _, b := range a.Blockers {
+				ja.Blockers = append(ja.Blockers, jsonBlocker{PID: b.PID, User: b.User, ApplicationName: b.ApplicationName,
+					Client: b.Client, State: b.State, TransactionSeconds: b.TransactionFor.Seconds(), Query: redact(b.Query)})
+			}
+			j.Attempts = append(j.Attempts, ja)
+		}
 	case errors.Is(err, context.Canceled):
 	}
 	return j

@@ -259,3 +259,25 @@ func TestSplitScriptMetaInsideStatement(t *testing.T) {
 		t.Fatalf("stmts = %+v, metas = %+v", stmts, metas)
 	}
 }
+
+func TestConcurrentIndex(t *testing.T) {
+	for _, tt := range []struct {
+		src, index, table string
+		ok                bool
+	}{
+		{"CREATE INDEX CONCURRENTLY orders_user ON orders (user_id)", "orders_user", "orders", true},
+		{"create unique index concurrently if not exists \"Ix\" on only app.\"Orders\" (a)", "Ix", `app."Orders"`, true},
+		{"CREATE INDEX CONCURRENTLY ON orders (user_id)", "", "", false},
+		{"CREATE INDEX orders_user ON orders (user_id)", "", "", false},
+		{"CREATE INDEX CONCURRENTLY Orders_User ON orders USING gin (tags)", "orders_user", "orders", true},
+	} {
+		stmts, err := Split(tt.src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		index, table, ok := ConcurrentIndex(stmts[0])
+		if index != tt.index || table != tt.table || ok != tt.ok {
+			t.Errorf("ConcurrentIndex(%q) = %q, %q, %v; want %q, %q, %v", tt.src, index, table, ok, tt.index, tt.table, tt.ok)
+		}
+	}
+}

@@ -1,5 +1,7 @@
 package sqlscan
 
+import "strings"
+
 // Words returns the first n unquoted identifier or keyword tokens of s,
 // upper-cased (ASCII letters only), skipping comments and every other kind
 // of token (literals, quoted identifiers, operators, punctuation). With
@@ -32,4 +34,63 @@ func firstTokens(text string, n int) []token {
 		out = append(out, t)
 	}
 	return out
+}
+
+// ConcurrentIndex returns, for CREATE [UNIQUE] INDEX CONCURRENTLY [IF NOT
+// EXISTS] name ON [ONLY] table ..., the index name (unquoted and folded as
+// PostgreSQL does) and the table as written (a regclass literal's text),
+// so that an invalid index the statement left behind can be found. ok is
+// false for other statements and for an index without a name.
+func ConcurrentIndex(s Statement) (index, table string, ok bool) {
+	toks := firstTokens(s.Text, 20)
+	i := 0
+	word := func(w string) bool {
+		if i < len(toks) && toks[i].kind == tokWord && equalFoldASCII(s.Text[toks[i].start:toks[i].end], w) {
+			i++
+			return true
+		}
+		return false
+	}
+	if !word("create") {
+		return "", "", false
+	}
+	word("unique")
+	if !word("index") || !word("concurrently") {
+		return "", "", false
+	}
+	if word("if") && !(word("not") && word("exists")) {
+		return "", "", false
+	}
+	if i >= len(toks) || toks[i].kind != tokWord && toks[i].kind != tokQIdent || word("on") {
+		return "", "", false
+	}
+	index = identifier(s.Text[toks[i].start:toks[i].end], toks[i].kind)
+	i++
+	if !word("on") {
+		return "", "", false
+	}
+	word("only")
+	name := func() bool { return i < len(toks) && (toks[i].kind == tokWord || toks[i].kind == tokQIdent) }
+	if !name() {
+		return "", "", false
+	}
+	start := i
+	i++
+	for i+1 < len(toks) && toks[i].kind == tokOther && s.Text[toks[i].start:toks[i].end] == "." {
+		i++
+		if !name() {
+			return "", "", false
+		}
+		i++
+	}
+	return index, s.Text[toks[start].start:toks[i-1].end], true
+}
+
+// identifier returns the name an identifier token stands for: a quoted
+// one without its quotes, an unquoted one in lower case.
+func identifier(text string, kind tokKind) string {
+	if kind == tokQIdent && len(text) >= 2 && text[0] == '"' {
+		return strings.ReplaceAll(text[1:len(text)-1], `""`, `"`)
+	}
+	return strings.ToLower(text)
 }
