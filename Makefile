@@ -4,7 +4,7 @@ BIN      := bin/pgmig
 PKGS     := ./...
 TESTFLAGS ?= -count=1 -timeout 20m
 
-.PHONY: all build test demo lint fuzz bench test-matrix clean
+.PHONY: all build test demo lint fuzz bench bench-large test-matrix clean
 
 all: lint test build
 
@@ -35,6 +35,9 @@ ROUNDS ?= 5
 bench: ## pgmig against psql on a throwaway PostgreSQL with default durability, and the Go benchmarks
 	$(GO) test ./migrator ./migrator/internal/sqlscan -run '^$$' -bench . -benchmem
 	$(GO) run ./.ci/bench -rounds $(ROUNDS)
+
+bench-large: ## time apply of a 100 MB file and of 10,000 files (PGMIG_TEST_DATABASE_URL or a throwaway cluster), with the checks of the bad-input catalogue
+	$(GO) test ./cmd/pgmig -count=1 -timeout 30m -run '^$$' -bench '^BenchmarkLargeInput$$' -benchtime 1x
 
 clean:
 	rm -rf bin

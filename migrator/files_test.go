@@ -12,59 +12,51 @@ import (
 	"github.com/pgmig/pgmig/hashcheck"
 )
 
-// TestLoadBroken loads each folder of testdata/broken and checks that every
-// expected problem is reported, naming its file.
+// TestLoadBroken loads each folder of testdata/broken, holding every file
+// to all rules as validate does, and compares the error with the folder's
+// expected.txt: the exit code of 'pgmig validate' on the first line (3, for
+// a *FileError), then its stderr, which begins with "pgmig: error: " and
+// the error's text. TestGoldenBroken in cmd/pgmig checks the same files
+// against the command line, and rewrites them with -update.
 func TestLoadBroken(t *testing.T) {
-	tests := []struct {
-		dir  string
-		want map[string]string // file -> part of its problem
-	}{
-		{"gap", map[string]string{"3_third.sql": "gap in numbering: id 3 follows 1 (2 missing)"}},
-		{"duplicate-id", map[string]string{"1_create-table.sql": "id 1 is also used by 1_add-column.sql"}},
-		{"leading-zeros", map[string]string{"1_b.sql": "id 1 is also used by 01_a.sql"}},
-		{"start-above-1", map[string]string{"2-first.sql": "first id is 2"}},
-		{"negative", map[string]string{"-1_negative.sql": "negative id"}},
-		{"bad-name", map[string]string{"migrate-this.sql": "must begin with an integer id"}},
-		{"name-twice", map[string]string{"2-same.sql": `name "same" is also used by 1_same.sql`}},
-		{"javascript", map[string]string{"2_generated.js": "pgmig runs .sql files only"}},
-		{"not-utf8", map[string]string{"1_latin1.sql": "not valid UTF-8 (first invalid byte at line 1, column 27)"}},
-		{"nul-byte", map[string]string{"1_nul.sql": "NUL byte at line 2, column 1"}},
-		{"long-name", map[string]string{"1_" + strings.Repeat("x", 101) + ".sql": "101 characters long"}},
-		{"transaction-control", map[string]string{"1_commit-midway.sql": "line 2: COMMIT: pgmig runs each migration in a transaction"}},
-		{"unknown-header", map[string]string{"1_typo.sql": `line 1: unknown header "-- pgmig disable-transactoin"; did you mean '-- pgmig disable-transaction'?`}},
-		{"meta-command", map[string]string{"1_connect.sql": `line 1: "\\connect app" is a psql meta-command`}},
-		{"unterminated", map[string]string{"1_quote.sql": "unterminated"}},
-		{"misplaced-header", map[string]string{"1_trailing.sql": "must stand alone on a comment line"}},
-		{"overflow", map[string]string{"99999999999999999999_x.sql": "too large"}},
-		{"many", map[string]string{
-			"bad.sql":      "must begin with an integer id",
-			"4_latin1.sql": "not valid UTF-8",
-			"5_tx.sql":     "COMMIT",
-			"3_gap.sql":    "gap in numbering",
-		}},
+	root := filepath.Join("..", "testdata", "broken")
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, tt := range tests {
-		t.Run(tt.dir, func(t *testing.T) {
-			_, err := loadMigrations(os.DirFS(filepath.Join("..", "testdata", "broken", tt.dir)), true)
+	folders := 0
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		folders++
+		t.Run(e.Name(), func(t *testing.T) {
+			dir := filepath.Join(root, e.Name())
+			expected, err := os.ReadFile(filepath.Join(dir, "expected.txt"))
+			if err != nil {
+				t.Fatalf("%v (go test ./cmd/pgmig -run GoldenBroken -update writes it)", err)
+			}
+			code, stderr, _ := strings.Cut(string(expected), "\n")
+			if code != "3" {
+				t.Errorf("%s/expected.txt: exit code %q, want 3, the code of a *FileError", dir, code)
+			}
+			_, err = loadMigrations(os.DirFS(dir), true)
 			var ferr *FileError
 			if !errors.As(err, &ferr) {
 				t.Fatalf("err = %v, want *FileError", err)
 			}
-			if len(ferr.Problems) != len(tt.want) {
-				t.Errorf("got %d problems, want %d:\n%v", len(ferr.Problems), len(tt.want), err)
+			if want := "pgmig: error: " + err.Error() + "\n"; !strings.HasPrefix(stderr, want) {
+				t.Errorf("error differs from %s/expected.txt:\n got: %s\nwant: %s", dir, want, stderr)
 			}
-			for file, want := range tt.want {
-				found := false
-				for _, p := range ferr.Problems {
-					if p.File == file && strings.Contains(p.Problem, want) {
-						found = true
-					}
-				}
-				if !found {
-					t.Errorf("no problem %q for %s in:\n%v", want, file, err)
+			for _, p := range ferr.Problems { // each problem names a file of the folder, expected.txt aside
+				if _, err := os.Lstat(filepath.Join(dir, p.File)); err != nil || p.File == "expected.txt" {
+					t.Errorf("problem %q names %q, not a migration file of the folder", p.Problem, p.File)
 				}
 			}
 		})
+	}
+	if folders == 0 {
+		t.Fatalf("no folders in %s", root)
 	}
 }
 

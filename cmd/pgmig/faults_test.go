@@ -1,19 +1,15 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -25,38 +21,35 @@ import (
 // PostgreSQL and disturbed at random moments (SIGKILL of pgmig, termination
 // of its server backend, an immediate shutdown of the server, 32 concurrent
 // runs, a held lock). After every fault the database must satisfy the
-// invariant of checkFaultInvariant, and a plain rerun must finish the job.
+// invariant of checkInvariant, and a plain rerun must finish the job. The
+// three faults at random moments are values of type fault (sigkill,
+// terminateBackend, immediateShutdown) run by one driver, injectFaults.
 //
 // The random moments come from a seed that is logged; set
 // PGMIG_FAULT_SEED to replay a run.
 
 const (
-	faultSetSize          = 200 // migrations in the generated set of the fault tests
-	faultKillRounds       = 8   // fresh databases in the SIGKILL test
-	faultKillsPerRound    = 3   // SIGKILLs per database before the plain rerun
-	faultTerminateRounds  = 10  // pg_terminate_backend faults, one database each
-	faultCrashRounds      = 6   // immediate shutdowns of the private cluster
-	faultConcurrentProcs  = 32  // concurrent pgmig processes per round
-	faultConcurrentRounds = 3   // rounds of the concurrency test
-	faultConcurrentSize   = 60  // migrations in the set of the concurrency test
-	faultProcessBound     = 90 * time.Second
-	faultBackendBound     = 30 * time.Second
+	setSize           = 200 // migrations in the generated set of the fault tests
+	concurrentProcs   = 32  // concurrent pgmig processes per round
+	concurrentRounds  = 3   // rounds of the concurrency test
+	concurrentSetSize = 60  // migrations in the set of the concurrency test
+	backendBound      = 30 * time.Second
 )
 
-// faultSet is a generated folder of migrations whose effects can be checked:
+// migrationSet is a generated folder of migrations whose effects can be checked:
 // migration i creates table t_i holding 1..i and inserts i into applied_log
 // (created by migration 1). Every 8th migration sleeps 50 ms; every 16th,
 // from the 8th, is a disable-transaction file that also builds index t_i_v
 // concurrently, written to be idempotent.
-type faultSet struct {
+type migrationSet struct {
 	dir   string
 	n     int
 	nontx map[int]bool
 }
 
-func writeFaultSet(t *testing.T, n int) faultSet {
+func writeSet(t *testing.T, n int) migrationSet {
 	t.Helper()
-	s := faultSet{dir: t.TempDir(), n: n, nontx: map[int]bool{}}
+	s := migrationSet{dir: t.TempDir(), n: n, nontx: map[int]bool{}}
 	for i := 1; i <= n; i++ {
 		var b strings.Builder
 		if i%16 == 8 {
@@ -89,8 +82,8 @@ func writeFaultSet(t *testing.T, n int) faultSet {
 	return s
 }
 
-// faultState is what a database holds of a fault set.
-type faultState struct {
+// setState is what a database holds of a migration set.
+type setState struct {
 	tracking bool            // the tracking table exists
 	ids      []int           // tracking rows in id order, row 0 included
 	names    map[int]string  // tracking row names
@@ -102,8 +95,8 @@ type faultState struct {
 	extra    map[string]bool // unexpected t_* relations
 }
 
-func readFaultState(db *sql.DB) (faultState, error) {
-	st := faultState{names: map[int]string{}, tables: map[int][2]int{}, indexes: map[int]bool{}, log: map[int]int{}, extra: map[string]bool{}}
+func readState(db *sql.DB) (setState, error) {
+	st := setState{names: map[int]string{}, tables: map[int][2]int{}, indexes: map[int]bool{}, log: map[int]int{}, extra: map[string]bool{}}
 	var reg sql.NullString
 	if err := db.QueryRow("SELECT to_regclass('migrations')::text").Scan(&reg); err != nil {
 		return st, fmt.Errorf("look up tracking table: %w", err)
@@ -205,14 +198,14 @@ WHERE n.nspname = 'public' AND c.relname LIKE 't\_%'`)
 }
 
 // recorded returns the highest recorded migration id (0 when none).
-func (st faultState) recorded() int {
+func (st setState) recorded() int {
 	if len(st.ids) == 0 {
 		return 0
 	}
 	return st.ids[len(st.ids)-1]
 }
 
-// faultInvariant lists the violations of the invariant in st:
+// invariant lists the violations of the invariant in st:
 //   - the tracking rows are 0..k in order, each with its name, executed_at
 //     never decreasing (recorded once each, in order);
 //   - every recorded migration has all of its effects (table t_i with
@@ -224,7 +217,7 @@ func (st faultState) recorded() int {
 //     have partial effects;
 //   - with complete, k is the last migration; with strictLog, every
 //     migration's applied_log row exists exactly once.
-func faultInvariant(st faultState, set faultSet, complete, strictLog bool) []string {
+func invariant(st setState, set migrationSet, complete, strictLog bool) []string {
 	var bad []string
 	badf := func(format string, args ...any) { bad = append(bad, fmt.Sprintf(format, args...)) }
 	if st.tracking {
@@ -287,44 +280,29 @@ func faultInvariant(st faultState, set faultSet, complete, strictLog bool) []str
 	return bad
 }
 
-// checkFaultInvariant fails the test when the database breaks the
+// checkInvariant fails the test when the database breaks the
 // invariant or the migration lock is still held by a session of it.
-func checkFaultInvariant(t *testing.T, db *sql.DB, set faultSet, when string, complete, strictLog bool) faultState {
+func checkInvariant(t *testing.T, db *sql.DB, set migrationSet, when string, complete, strictLog bool) setState {
 	t.Helper()
-	st, err := readFaultState(db)
+	st, err := readState(db)
 	if err != nil {
 		t.Fatalf("%s: %v", when, err)
 	}
-	if bad := faultInvariant(st, set, complete, strictLog); len(bad) > 0 {
+	if bad := invariant(st, set, complete, strictLog); len(bad) > 0 {
 		t.Fatalf("%s: invariant broken:\n  %s", when, strings.Join(bad, "\n  "))
 	}
-	if n := faultLockHolders(t, db); n != 0 {
+	if n := lockHolders(t, db); n != 0 {
 		t.Fatalf("%s: the migration lock is held by %d session(s) although no pgmig runs", when, n)
 	}
 	return st
 }
 
-// faultLockHolders counts the sessions holding the migration lock in the
-// database of db.
-func faultLockHolders(t *testing.T, db *sql.DB) int {
-	t.Helper()
-	var n int
-	err := db.QueryRow(`SELECT count(*) FROM pg_locks
-WHERE locktype = 'advisory' AND granted
-  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-  AND ((classid::bigint << 32) | objid::bigint) = $1`, migrator.LockKey).Scan(&n)
-	if err != nil {
-		t.Fatalf("read pg_locks: %v", err)
-	}
-	return n
-}
-
-// waitPgmigBackendsGone waits until no session of pgmig is left in the
+// waitBackendsGone waits until no session of pgmig is left in the
 // database of db: after a SIGKILL the backend finishes its statement (and
 // may commit) before it notices that its client is gone.
-func waitPgmigBackendsGone(t *testing.T, db *sql.DB) {
+func waitBackendsGone(t *testing.T, db *sql.DB) {
 	t.Helper()
-	deadline := time.Now().Add(faultBackendBound)
+	deadline := time.Now().Add(backendBound)
 	for {
 		var n int
 		err := db.QueryRow("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'pgmig'").Scan(&n)
@@ -332,93 +310,27 @@ func waitPgmigBackendsGone(t *testing.T, db *sql.DB) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("pgmig's server sessions still there %s after pgmig exited (%d left, %v)", faultBackendBound, n, err)
+			t.Fatalf("pgmig's server sessions still there %s after pgmig exited (%d left, %v)", backendBound, n, err)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 }
 
-// faultProc is a running pgmig process.
-type faultProc struct {
-	cmd            *exec.Cmd
-	stdout, stderr bytes.Buffer
-	done           chan struct{}
-	code           int // exit code once done; -1 when killed by a signal
-}
-
-// startFaultPgmig starts pgmig with args, without the caller's connection
-// variables, so that only --url counts and application_name is pgmig.
-func startFaultPgmig(t *testing.T, bin string, args ...string) *faultProc {
-	t.Helper()
-	p := &faultProc{cmd: exec.Command(bin, args...), done: make(chan struct{})}
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "PG") && !strings.HasPrefix(kv, "DATABASE_URL=") {
-			p.cmd.Env = append(p.cmd.Env, kv)
-		}
-	}
-	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := p.cmd.Start(); err != nil {
-		t.Fatalf("start pgmig: %v", err)
-	}
-	go func() {
-		_ = p.cmd.Wait()
-		p.code = p.cmd.ProcessState.ExitCode()
-		close(p.done)
-	}()
-	return p
-}
-
-// exited reports whether the process has exited.
-func (p *faultProc) exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
-
-// wait waits for the process to exit, failing the test (after killing it)
-// when it hangs, and returns its exit code.
-func (p *faultProc) wait(t *testing.T) int {
-	t.Helper()
-	select {
-	case <-p.done:
-		return p.code
-	case <-time.After(faultProcessBound):
-		_ = p.cmd.Process.Kill()
-		<-p.done
-		t.Fatalf("pgmig hangs: still running %s after it should have ended\nstderr:\n%s", faultProcessBound, p.stderr.String())
-		return 0
-	}
-}
-
-// sleepOrExit sleeps d, returning early (true) when the process exits.
-func (p *faultProc) sleepOrExit(d time.Duration) bool {
-	select {
-	case <-p.done:
-		return true
-	case <-time.After(d):
-		return false
-	}
-}
-
-// applyFault runs pgmig apply to completion and fails the test unless it
-// exits 0.
-func applyFault(t *testing.T, bin, dsn string, set faultSet, what string) time.Duration {
+// applyAll runs pgmig apply to completion and fails the test unless it
+// exits 0; it returns how long the run took.
+func applyAll(t *testing.T, dsn string, set migrationSet, what string) time.Duration {
 	t.Helper()
 	start := time.Now()
-	p := startFaultPgmig(t, bin, "--url", dsn, "--log-format", "json", "apply", set.dir)
+	p := startPgmig(t, "--url", dsn, "--log-format", "json", "apply", set.dir)
 	if code := p.wait(t); code != 0 {
 		t.Fatalf("%s: pgmig apply exited %d, want 0\nstderr:\n%s", what, code, p.stderr.String())
 	}
 	return time.Since(start)
 }
 
-// faultRand returns the random source of the fault moments, logging its
+// seededRand returns the random source of the fault moments, logging its
 // seed; PGMIG_FAULT_SEED replays one.
-func faultRand(t *testing.T) *rand.Rand {
+func seededRand(t *testing.T) *rand.Rand {
 	t.Helper()
 	seed := uint64(time.Now().UnixNano())
 	if s := os.Getenv("PGMIG_FAULT_SEED"); s != "" {
@@ -445,215 +357,223 @@ func randomDelay(r *rand.Rand, span time.Duration) time.Duration {
 // this file.
 func TestFaults(t *testing.T) {
 	migratortest.Shared(t) // skip (or fail under CI) without PostgreSQL
-	bin := buildPgmig(t)
-	set := writeFaultSet(t, faultSetSize)
-	r := faultRand(t)
+	pgmigBinary(t)         // built before any run is timed
+	set := writeSet(t, setSize)
+	r := seededRand(t)
 
 	// A clean run: the baseline of the invariant, and the length of a run,
 	// which spreads the random fault moments.
 	runTime := 2 * time.Second // when -run leaves CleanRun out
 	ok := t.Run("CleanRun", func(t *testing.T) {
 		d := migratortest.NewDatabase(t)
-		runTime = applyFault(t, bin, d.DSN, set, "clean run")
-		checkFaultInvariant(t, d.DB, set, "after a clean run", true, true)
-		applyFault(t, bin, d.DSN, set, "second run")
-		checkFaultInvariant(t, d.DB, set, "after a second run", true, true)
+		runTime = applyAll(t, d.DSN, set, "clean run")
+		checkInvariant(t, d.DB, set, "after a clean run", true, true)
+		applyAll(t, d.DSN, set, "second run")
+		checkInvariant(t, d.DB, set, "after a second run", true, true)
 		t.Logf("%d migrations applied in %s", set.n, runTime.Round(time.Millisecond))
 	})
 	if !ok {
 		t.Fatal("the clean run failed; not injecting faults")
 	}
 
-	t.Run("SIGKILL", func(t *testing.T) { testFaultSIGKILL(t, bin, set, r, runTime) })
-	t.Run("TerminateBackend", func(t *testing.T) { testFaultTerminate(t, bin, set, r, runTime) })
-	t.Run("ImmediateShutdown", func(t *testing.T) { testFaultCrash(t, bin, set, r) })
-	t.Run("Concurrent", func(t *testing.T) { testFaultConcurrent(t, bin) })
-	t.Run("LockWait", func(t *testing.T) { testFaultLockWait(t, bin) })
+	t.Run("SIGKILL", func(t *testing.T) { injectFaults(t, sigkill, set, r, runTime) })
+	t.Run("TerminateBackend", func(t *testing.T) { injectFaults(t, terminateBackend, set, r, runTime) })
+	t.Run("ImmediateShutdown", func(t *testing.T) {
+		f, runTime := immediateShutdown(t, set)
+		injectFaults(t, f, set, r, runTime)
+	})
+	t.Run("Concurrent", testConcurrent)
+	t.Run("LockWait", testLockWait)
 }
 
-// testFaultSIGKILL kills pgmig with SIGKILL at random moments, several times
-// per database, then reruns it.
-func testFaultSIGKILL(t *testing.T, bin string, set faultSet, r *rand.Rand, runTime time.Duration) {
-	kills, finished := 0, 0
-	var progress []int
-	for round := range faultKillRounds {
-		d := migratortest.NewDatabase(t)
-		for range faultKillsPerRound {
-			delay := randomDelay(r, runTime)
-			p := startFaultPgmig(t, bin, "--url", d.DSN, "--log-format", "json", "apply", set.dir)
-			if p.sleepOrExit(delay) {
-				if p.code != 0 {
-					t.Fatalf("round %d: pgmig exited %d before the kill\nstderr:\n%s", round, p.code, p.stderr.String())
-				}
-				finished++
-				break
-			}
-			_ = p.cmd.Process.Kill()
-			if code := p.wait(t); code != -1 {
-				// It ended on its own between the check and the kill.
-				if code != 0 {
-					t.Fatalf("round %d: pgmig exited %d\nstderr:\n%s", round, code, p.stderr.String())
-				}
-				finished++
-				break
-			}
-			kills++
-			waitPgmigBackendsGone(t, d.DB)
-			st := checkFaultInvariant(t, d.DB, set, fmt.Sprintf("round %d, after SIGKILL at %s", round, delay.Round(time.Millisecond)), false, false)
-			progress = append(progress, st.recorded())
-		}
-		applyFault(t, bin, d.DSN, set, fmt.Sprintf("round %d, rerun", round))
-		checkFaultInvariant(t, d.DB, set, fmt.Sprintf("round %d, after the rerun", round), true, false)
-	}
-	slices.Sort(progress)
-	t.Logf("%d SIGKILLs injected (%d runs finished before their kill) over %d databases; migrations recorded at the kills: %v",
-		kills, finished, faultKillRounds, progress)
-	if kills == 0 {
-		t.Fatal("no SIGKILL hit a running pgmig")
-	}
+// fault is one way of disturbing a running pgmig apply, for injectFaults.
+type fault struct {
+	name        string // in messages: "SIGKILL", "pg_terminate_backend", ...
+	rounds      int    // fresh databases
+	perDatabase int    // faults per database before the plain rerun
+	database    func(testing.TB) *migratortest.Database
+	// inject lets p run for delay (or until it exits), then disturbs it; it
+	// reports whether the fault hit p while p was running.
+	inject func(t *testing.T, p *proc, d *migratortest.Database, delay time.Duration) bool
+	// settle runs once p has exited and returns the handle to check the
+	// database through.
+	settle func(t *testing.T, d *migratortest.Database) *sql.DB
+	// misreported lists what is wrong with pgmig's exit code and error
+	// line after a hit.
+	misreported func(code int, errLine string) []string
 }
 
-// testFaultTerminate terminates pgmig's server sessions with
-// pg_terminate_backend at random moments.
-func testFaultTerminate(t *testing.T, bin string, set faultSet, r *rand.Rand, runTime time.Duration) {
-	faults, finished := 0, 0
+// injectFaults runs pgmig apply on fresh databases and disturbs each run
+// with f at a random moment within runTime. After every run the database
+// must satisfy the invariant (a run that exited 0 must have applied
+// everything), a run that exited otherwise must have been hit and must
+// report the hit as f expects, and after the faults of a database a plain
+// rerun must apply everything.
+func injectFaults(t *testing.T, f fault, set migrationSet, r *rand.Rand, runTime time.Duration) {
+	hits, finished, lost := 0, 0, 0
 	codes := map[int]int{}
 	var progress []int
-	var messages, bugs []string
-	for round := range faultTerminateRounds {
-		d := migratortest.NewDatabase(t)
-		delay := randomDelay(r, runTime)
-		p := startFaultPgmig(t, bin, "--url", d.DSN, "--log-format", "json", "apply", set.dir)
+	var messages, misreports []string
+	for round := range f.rounds {
+		d := f.database(t)
+		db := d.DB
+		for range f.perDatabase {
+			delay := randomDelay(r, runTime)
+			p := startPgmig(t, "--url", d.DSN, "--log-format", "json", "apply", set.dir)
+			hit := f.inject(t, p, d, delay)
+			code := p.wait(t)
+			db = f.settle(t, d)
+			when := fmt.Sprintf("round %d, after %s at %s", round, f.name, delay.Round(time.Millisecond))
+			if code == 0 {
+				// pgmig finished before the fault, or the fault came after
+				// its last commit: everything must be applied.
+				finished++
+				checkInvariant(t, db, set, when, true, false)
+				break
+			}
+			if !hit {
+				t.Fatalf("%s: pgmig exited %d without being disturbed\nstderr:\n%s", when, code, p.stderr.String())
+			}
+			hits++
+			codes[code]++
+			msg := errorLine(p.stderr.String())
+			messages = append(messages, fmt.Sprintf("exit %d: %s", code, msg))
+			misreports = append(misreports, f.misreported(code, msg)...)
+			st := checkInvariant(t, db, set, when, false, false)
+			progress = append(progress, st.recorded())
+			// Commits are asynchronous but for the last of a run: a crash
+			// may take a suffix of what pgmig reported applied (by design).
+			lost += max(0, strings.Count(p.stderr.String(), `"message":"applied migration"`)-st.recorded())
+		}
+		applyAll(t, d.DSN, set, fmt.Sprintf("round %d, rerun", round))
+		checkInvariant(t, db, set, fmt.Sprintf("round %d, after the rerun", round), true, false)
+	}
+	slices.Sort(progress)
+	t.Logf("%d runs hit by %s (%d runs finished first) over %d databases; exit codes %v; migrations recorded after a hit: %v; reported applied but not recorded: %d",
+		hits, f.name, finished, f.rounds, codes, progress, lost)
+	for _, m := range countDistinct(messages) {
+		t.Logf("  %s", m)
+	}
+	if hits == 0 {
+		t.Fatalf("no %s hit a running pgmig", f.name)
+	}
+	// After all other checks: invariant violations stopped the test before.
+	if len(misreports) > 0 {
+		t.Errorf("pgmig reported %s wrongly:\n  %s", f.name, strings.Join(countDistinct(misreports), "\n  "))
+	}
+}
+
+// sigkill kills pgmig with SIGKILL, several times per database.
+var sigkill = fault{
+	name: "SIGKILL", rounds: 8, perDatabase: 3, database: migratortest.NewDatabase,
+	inject: func(t *testing.T, p *proc, _ *migratortest.Database, delay time.Duration) bool {
+		if p.sleepOrExit(delay) {
+			return false
+		}
+		_ = p.cmd.Process.Kill()
+		return true
+	},
+	settle: backendsGone,
+	misreported: func(code int, msg string) []string {
+		if code != -1 { // it ended on its own between the check and the kill
+			return []string{fmt.Sprintf("exit %d, want death by SIGKILL: %s", code, msg)}
+		}
+		return nil
+	},
+}
+
+// terminateBackend ends pgmig's server sessions with pg_terminate_backend.
+var terminateBackend = fault{
+	name: "pg_terminate_backend", rounds: 10, perDatabase: 1, database: migratortest.NewDatabase,
+	inject: func(t *testing.T, p *proc, d *migratortest.Database, delay time.Duration) bool {
 		p.sleepOrExit(delay)
-		terminated := 0
-		for !p.exited() && terminated == 0 {
+		for !p.exited() {
+			var terminated int
 			err := d.DB.QueryRow(`SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity
 WHERE datname = current_database() AND application_name = 'pgmig'`).Scan(&terminated)
 			if err != nil {
 				t.Fatalf("pg_terminate_backend: %v", err)
 			}
-			if terminated == 0 {
-				time.Sleep(time.Millisecond) // pgmig has not connected yet
+			if terminated > 0 {
+				return true
 			}
+			time.Sleep(time.Millisecond) // pgmig has not connected yet
 		}
-		code := p.wait(t)
-		waitPgmigBackendsGone(t, d.DB)
-		when := fmt.Sprintf("round %d, after pg_terminate_backend at %s", round, delay.Round(time.Millisecond))
-		if terminated == 0 || code == 0 {
-			// pgmig finished before the termination, or it was terminated
-			// after its last migration (then it cannot unlock, but its
-			// session ended): everything must be applied.
-			if code != 0 {
-				t.Fatalf("%s: pgmig exited %d without being disturbed\nstderr:\n%s", when, code, p.stderr.String())
-			}
-			finished++
-			checkFaultInvariant(t, d.DB, set, when, true, false)
-			continue
-		}
-		faults++
-		codes[code]++
-		msg := faultErrorLine(p.stderr.String())
-		messages = append(messages, fmt.Sprintf("exit %d: %s", code, msg))
-		bugs = append(bugs, faultLostConnectionBugs(code, msg)...)
-		st := checkFaultInvariant(t, d.DB, set, when, false, false)
-		progress = append(progress, st.recorded())
-		applyFault(t, bin, d.DSN, set, when+", rerun")
-		checkFaultInvariant(t, d.DB, set, when+", after the rerun", true, false)
-	}
-	slices.Sort(progress)
-	t.Logf("%d backends terminated mid-run (%d runs finished first) over %d databases; exit codes %v; migrations recorded: %v",
-		faults, finished, faultTerminateRounds, codes, progress)
-	for _, m := range faultUnique(messages) {
-		t.Logf("  %s", m)
-	}
-	if faults == 0 {
-		t.Fatal("no termination hit a running pgmig")
-	}
-	skipFaultBugs(t, bugs)
+		return false
+	},
+	settle:      backendsGone,
+	misreported: lostConnectionMisreports,
 }
 
-// testFaultCrash stops a private durable cluster with an immediate shutdown
-// in the middle of a run, starts it again (crash recovery) and reruns.
-func testFaultCrash(t *testing.T, bin string, set faultSet, r *rand.Rand) {
+// backendsGone is the settle of faults that leave the server running.
+func backendsGone(t *testing.T, d *migratortest.Database) *sql.DB {
+	waitBackendsGone(t, d.DB)
+	return d.DB
+}
+
+// immediateShutdown returns the fault that stops a private durable cluster
+// with an immediate shutdown and starts it again (crash recovery), and how
+// long a clean run takes on that cluster.
+func immediateShutdown(t *testing.T, set migrationSet) (fault, time.Duration) {
 	c := migratortest.StartCluster(t, migratortest.ClusterOptions{Durable: true})
 	srv := c.Server(t)
-	open := func(name string) *sql.DB {
-		db, err := sql.Open("postgres", c.DSN(name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return db
-	}
-
 	// The run takes longer on a durable cluster: measure it.
 	base := srv.NewDatabase(t)
-	runTime := applyFault(t, bin, base.DSN, set, "clean run on the durable cluster")
-	checkFaultInvariant(t, base.DB, set, "clean run on the durable cluster", true, true)
+	runTime := applyAll(t, base.DSN, set, "clean run on the durable cluster")
+	checkInvariant(t, base.DB, set, "clean run on the durable cluster", true, true)
 	t.Logf("%d migrations applied in %s on the durable cluster", set.n, runTime.Round(time.Millisecond))
-
-	crashes, finished, lost := 0, 0, 0
-	codes := map[int]int{}
-	var progress []int
-	var messages, bugs []string
-	for round := range faultCrashRounds {
-		d := srv.NewDatabase(t)
-		delay := randomDelay(r, runTime)
-		p := startFaultPgmig(t, bin, "--url", d.DSN, "--log-format", "json", "apply", set.dir)
-		early := p.sleepOrExit(delay)
-		if err := c.Stop("immediate"); err != nil {
-			t.Fatal(err)
-		}
-		code := p.wait(t)
-		if err := c.Start(); err != nil {
-			t.Fatal(err)
-		}
-		db := open(d.Name)
-		when := fmt.Sprintf("round %d, after an immediate shutdown at %s", round, delay.Round(time.Millisecond))
-		if early || code == 0 {
-			if code != 0 {
-				t.Fatalf("%s: pgmig exited %d\nstderr:\n%s", when, code, p.stderr.String())
+	return fault{
+		name: "immediate shutdown", rounds: 6, perDatabase: 1, database: srv.NewDatabase,
+		inject: func(t *testing.T, p *proc, _ *migratortest.Database, delay time.Duration) bool {
+			early := p.sleepOrExit(delay)
+			if err := c.Stop("immediate"); err != nil {
+				t.Fatal(err)
 			}
-			finished++
-			checkFaultInvariant(t, db, set, when, true, false)
-			db.Close()
-			continue
-		}
-		crashes++
-		codes[code]++
-		msg := faultErrorLine(p.stderr.String())
-		messages = append(messages, fmt.Sprintf("exit %d: %s", code, msg))
-		bugs = append(bugs, faultLostConnectionBugs(code, msg)...)
-		st := checkFaultInvariant(t, db, set, when, false, false)
-		progress = append(progress, st.recorded())
-		// Commits are asynchronous but for the last of a run: the crash may
-		// take a suffix of what pgmig reported applied (by design).
-		lost += max(0, strings.Count(p.stderr.String(), `"message":"applied migration"`)-st.recorded())
-		applyFault(t, bin, d.DSN, set, when+", rerun")
-		checkFaultInvariant(t, db, set, when+", after the rerun", true, false)
-		db.Close()
-	}
-	slices.Sort(progress)
-	t.Logf("%d immediate shutdowns mid-run (%d runs finished first); exit codes %v; migrations recorded after recovery: %v; reported applied but lost in the crash: %d",
-		crashes, finished, codes, progress, lost)
-	for _, m := range faultUnique(messages) {
-		t.Logf("  %s", m)
-	}
-	if crashes == 0 {
-		t.Fatal("no shutdown hit a running pgmig")
-	}
-	skipFaultBugs(t, bugs)
+			return !early
+		},
+		settle: func(t *testing.T, d *migratortest.Database) *sql.DB {
+			if err := c.Start(); err != nil {
+				t.Fatal(err)
+			}
+			db, err := sql.Open("postgres", c.DSN(d.Name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			return db
+		},
+		misreported: lostConnectionMisreports,
+	}, runTime
 }
 
-// testFaultConcurrent starts 32 pgmig processes at once on one database:
+// lostConnectionMisreports checks how pgmig reports a connection that the
+// server ended under it: exit 7 (connection), and an error that says the
+// connection was lost rather than a bare driver or socket error.
+func lostConnectionMisreports(code int, msg string) []string {
+	var bad []string
+	if code != exitConnect {
+		bad = append(bad, fmt.Sprintf("exit %d, want %d: %s", code, exitConnect, msg))
+	}
+	clear := false
+	for _, s := range []string{"lost the connection", "cannot connect to the database"} {
+		clear = clear || strings.Contains(msg, s)
+	}
+	if !clear {
+		bad = append(bad, "the error does not say that the connection to the database was lost: "+msg)
+	}
+	return bad
+}
+
+// testConcurrent starts 32 pgmig processes at once on one database:
 // all succeed and every migration runs exactly once.
-func testFaultConcurrent(t *testing.T, bin string) {
-	set := writeFaultSet(t, faultConcurrentSize)
-	for round := range faultConcurrentRounds {
+func testConcurrent(t *testing.T) {
+	set := writeSet(t, concurrentSetSize)
+	for round := range concurrentRounds {
 		d := migratortest.NewDatabase(t)
 		start := time.Now()
-		procs := make([]*faultProc, faultConcurrentProcs)
+		procs := make([]*proc, concurrentProcs)
 		for i := range procs {
-			procs[i] = startFaultPgmig(t, bin, "--url", d.DSN, "--log-format", "json", "apply", "--json", set.dir)
+			procs[i] = startPgmig(t, "--url", d.DSN, "--log-format", "json", "apply", "--json", set.dir)
 		}
 		applied, appliers := 0, 0
 		for i, p := range procs {
@@ -673,32 +593,23 @@ func testFaultConcurrent(t *testing.T, bin string) {
 			}
 		}
 		took := time.Since(start)
-		checkFaultInvariant(t, d.DB, set, fmt.Sprintf("round %d, after %d concurrent runs", round, faultConcurrentProcs), true, true)
+		checkInvariant(t, d.DB, set, fmt.Sprintf("round %d, after %d concurrent runs", round, concurrentProcs), true, true)
 		if applied != set.n {
 			t.Fatalf("round %d: the processes report %d applied migrations in total, want %d", round, applied, set.n)
 		}
-		t.Logf("round %d: %d processes, %d of them applied migrations, all exited 0 in %s", round, faultConcurrentProcs, appliers, took.Round(time.Millisecond))
+		t.Logf("round %d: %d processes, %d of them applied migrations, all exited 0 in %s", round, concurrentProcs, appliers, took.Round(time.Millisecond))
 	}
 }
 
-// testFaultLockWait holds the migration lock in a session of the test while
+// testLockWait holds the migration lock in a session of the test while
 // pgmig apply --lock-wait 2s runs: pgmig gives up with exit 6 soon after
 // the bound, having changed nothing.
-func testFaultLockWait(t *testing.T, bin string) {
-	set := writeFaultSet(t, 3)
+func testLockWait(t *testing.T) {
+	set := writeSet(t, 3)
 	d := migratortest.NewDatabase(t)
-	ctx := context.Background()
-	conn, err := d.DB.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	var pid int
-	if err := conn.QueryRowContext(ctx, "SELECT pg_backend_pid() FROM (SELECT pg_advisory_lock($1)) l", migrator.LockKey).Scan(&pid); err != nil {
-		t.Fatal(err)
-	}
+	holder := migratortest.HoldLock(t, d.DB, migrator.LockKey)
 	start := time.Now()
-	p := startFaultPgmig(t, bin, "--url", d.DSN, "--log-format", "json", "apply", "--lock-wait", "2s", set.dir)
+	p := startPgmig(t, "--url", d.DSN, "--log-format", "json", "apply", "--lock-wait", "2s", set.dir)
 	code := p.wait(t)
 	took := time.Since(start)
 	stderr := p.stderr.String()
@@ -708,62 +619,32 @@ func testFaultLockWait(t *testing.T, bin string) {
 	if took < 2*time.Second || took > 6*time.Second {
 		t.Errorf("pgmig gave up after %s, want between 2s and 6s", took)
 	}
-	for _, want := range []string{"timed out waiting for the migration lock", fmt.Sprintf("held by pid %d", pid), "waiting for the migration lock held by another session"} {
+	for _, want := range []string{"timed out waiting for the migration lock", fmt.Sprintf("held by pid %d", holder.PID), "waiting for the migration lock held by another session"} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr)
 		}
 	}
-	waitPgmigBackendsGone(t, d.DB)
-	if n := faultLockHolders(t, d.DB); n != 1 {
+	waitBackendsGone(t, d.DB)
+	if n := lockHolders(t, d.DB); n != 1 {
 		t.Errorf("%d sessions hold the migration lock, want 1 (the test's)", n)
 	}
-	st, err := readFaultState(d.DB)
+	st, err := readState(d.DB)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if st.tracking || len(st.tables) > 0 {
 		t.Errorf("pgmig changed the database without the lock: tracking table %v, %d tables", st.tracking, len(st.tables))
 	}
-	var released bool
-	if err := conn.QueryRowContext(ctx, "SELECT pg_advisory_unlock($1)", migrator.LockKey).Scan(&released); err != nil || !released {
-		t.Fatalf("release the test's lock: %v, %v", released, err)
+	if err := holder.Release(); err != nil {
+		t.Fatalf("release the test's lock: %v", err)
 	}
-	applyFault(t, bin, d.DSN, set, "run after the lock was released")
-	checkFaultInvariant(t, d.DB, set, "after the run", true, true)
+	applyAll(t, d.DSN, set, "run after the lock was released")
+	checkInvariant(t, d.DB, set, "after the run", true, true)
 	t.Logf("pgmig --lock-wait 2s exited %d after %s", code, took.Round(time.Millisecond))
 }
 
-// faultLostConnectionBugs checks how pgmig reports a connection that the
-// server ended under it: exit 5 (SQL) or 7 (connection), and an error that
-// says the connection was lost rather than a bare driver or socket error.
-func faultLostConnectionBugs(code int, msg string) []string {
-	var bugs []string
-	if code != exitConnect {
-		bugs = append(bugs, fmt.Sprintf("exit %d, want %d: %s", code, exitConnect, msg))
-	}
-	clear := false
-	for _, s := range []string{"lost the connection", "cannot connect to the database"} {
-		clear = clear || strings.Contains(msg, s)
-	}
-	if !clear {
-		bugs = append(bugs, "the error does not say that the connection to the database was lost: "+msg)
-	}
-	return bugs
-}
-
-// skipFaultBugs skips the test, after all of its checks ran, when pgmig
-// reported faults wrongly (a known bug, see the report); invariant
-// violations fail the test before.
-func skipFaultBugs(t *testing.T, bugs []string) {
-	t.Helper()
-	if len(bugs) > 0 {
-		t.Errorf("a connection lost mid-run is not reported as a lost connection (exit 7):\n  %s",
-			strings.Join(faultUnique(bugs), "\n  "))
-	}
-}
-
-// faultErrorLine returns the "pgmig: error:" line of stderr.
-func faultErrorLine(stderr string) string {
+// errorLine returns the "pgmig: error:" line of stderr.
+func errorLine(stderr string) string {
 	for line := range strings.Lines(stderr) {
 		if strings.HasPrefix(line, "pgmig: error:") {
 			return strings.TrimSpace(line)
@@ -772,8 +653,8 @@ func faultErrorLine(stderr string) string {
 	return "(no error line)"
 }
 
-// faultUnique returns the distinct strings of s with their counts.
-func faultUnique(s []string) []string {
+// countDistinct returns the distinct strings of s with their counts.
+func countDistinct(s []string) []string {
 	counts := map[string]int{}
 	for _, m := range s {
 		counts[m]++
@@ -789,10 +670,10 @@ func faultUnique(s []string) []string {
 // TestFaultInvariantCatchesViolations shows that the invariant check of the
 // fault tests fails on each kind of violation it is meant to catch.
 func TestFaultInvariantCatchesViolations(t *testing.T) {
-	set := faultSet{n: 20, nontx: map[int]bool{8: true, 16: true}}
+	set := migrationSet{n: 20, nontx: map[int]bool{8: true, 16: true}}
 	// state returns the state after migrations 1..k, with every effect.
-	state := func(k int) faultState {
-		st := faultState{tracking: true, names: map[int]string{0: "create-migrations-table"}, tables: map[int][2]int{},
+	state := func(k int) setState {
+		st := setState{tracking: true, names: map[int]string{0: "create-migrations-table"}, tables: map[int][2]int{},
 			indexes: map[int]bool{}, log: map[int]int{}, logTable: true, extra: map[string]bool{}}
 		at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 		st.ids, st.times = []int{0}, []time.Time{at}
@@ -808,86 +689,86 @@ func TestFaultInvariantCatchesViolations(t *testing.T) {
 		}
 		return st
 	}
-	if bad := faultInvariant(state(20), set, true, true); len(bad) > 0 {
+	if bad := invariant(state(20), set, true, true); len(bad) > 0 {
 		t.Fatalf("a complete state breaks the invariant: %v", bad)
 	}
-	if bad := faultInvariant(state(5), set, false, true); len(bad) > 0 {
+	if bad := invariant(state(5), set, false, true); len(bad) > 0 {
 		t.Fatalf("a consistent prefix breaks the invariant: %v", bad)
 	}
 	partial := state(7)
 	partial.tables[8] = [2]int{8, 36} // disable-transaction 8 ran halfway
 	partial.log[8] = 1
-	if bad := faultInvariant(partial, set, false, false); len(bad) > 0 {
+	if bad := invariant(partial, set, false, false); len(bad) > 0 {
 		t.Fatalf("partial effects of the running disable-transaction migration break the invariant: %v", bad)
 	}
 	rerun := state(20)
 	rerun.log[8] = 2 // run twice, recorded once
-	if bad := faultInvariant(rerun, set, true, false); len(bad) > 0 {
+	if bad := invariant(rerun, set, true, false); len(bad) > 0 {
 		t.Fatalf("a repeated disable-transaction migration breaks the invariant: %v", bad)
 	}
-	violations := map[string]func() (faultState, bool, bool){
-		"incomplete after success": func() (faultState, bool, bool) { return state(19), true, false },
-		"recorded without table": func() (faultState, bool, bool) {
+	violations := map[string]func() (setState, bool, bool){
+		"incomplete after success": func() (setState, bool, bool) { return state(19), true, false },
+		"recorded without table": func() (setState, bool, bool) {
 			st := state(5)
 			delete(st.tables, 3)
 			return st, false, false
 		},
-		"recorded with partial rows": func() (faultState, bool, bool) {
+		"recorded with partial rows": func() (setState, bool, bool) {
 			st := state(5)
 			st.tables[4] = [2]int{3, 6}
 			return st, false, false
 		},
-		"recorded without log row": func() (faultState, bool, bool) {
+		"recorded without log row": func() (setState, bool, bool) {
 			st := state(5)
 			delete(st.log, 2)
 			return st, false, false
 		},
-		"transactional run twice": func() (faultState, bool, bool) {
+		"transactional run twice": func() (setState, bool, bool) {
 			st := state(5)
 			st.log[3] = 2
 			return st, false, false
 		},
-		"disable-transaction run twice under strictLog": func() (faultState, bool, bool) {
+		"disable-transaction run twice under strictLog": func() (setState, bool, bool) {
 			st := state(20)
 			st.log[16] = 2
 			return st, true, true
 		},
-		"recorded with invalid index": func() (faultState, bool, bool) {
+		"recorded with invalid index": func() (setState, bool, bool) {
 			st := state(10)
 			st.indexes[8] = false
 			return st, false, false
 		},
-		"effects without row": func() (faultState, bool, bool) {
+		"effects without row": func() (setState, bool, bool) {
 			st := state(5)
 			st.tables[6] = [2]int{6, 21}
 			return st, false, false
 		},
-		"log row without row": func() (faultState, bool, bool) {
+		"log row without row": func() (setState, bool, bool) {
 			st := state(5)
 			st.log[6] = 1
 			return st, false, false
 		},
-		"later disable-transaction effects": func() (faultState, bool, bool) {
+		"later disable-transaction effects": func() (setState, bool, bool) {
 			st := state(5)
 			st.tables[8] = [2]int{0, 0}
 			return st, false, false
 		},
-		"gap in tracking rows": func() (faultState, bool, bool) {
+		"gap in tracking rows": func() (setState, bool, bool) {
 			st := state(5)
 			st.ids = []int{0, 1, 2, 4, 5}
 			return st, false, false
 		},
-		"wrong name": func() (faultState, bool, bool) {
+		"wrong name": func() (setState, bool, bool) {
 			st := state(5)
 			st.names[2] = "m3"
 			return st, false, false
 		},
-		"out of order": func() (faultState, bool, bool) {
+		"out of order": func() (setState, bool, bool) {
 			st := state(5)
 			st.times[3], st.times[4] = st.times[4], st.times[3]
 			return st, false, false
 		},
-		"no row 0": func() (faultState, bool, bool) {
+		"no row 0": func() (setState, bool, bool) {
 			st := state(0)
 			st.ids, st.times, st.names = nil, nil, map[int]string{}
 			return st, false, false
@@ -895,7 +776,7 @@ func TestFaultInvariantCatchesViolations(t *testing.T) {
 	}
 	for name, build := range violations {
 		st, complete, strict := build()
-		if bad := faultInvariant(st, set, complete, strict); len(bad) == 0 {
+		if bad := invariant(st, set, complete, strict); len(bad) == 0 {
 			t.Errorf("%s: not caught", name)
 		}
 	}

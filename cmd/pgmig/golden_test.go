@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"database/sql"
 	"encoding/json"
 	"flag"
@@ -17,52 +16,55 @@ import (
 
 // Golden-file tests of what people and programs read on stdout: the tables
 // and summaries of status, verify, validate, plan and apply, and their
-// --json documents. Refresh the files after an intended change with
+// --json documents; and the exit code and stderr of validate for each
+// folder of testdata/broken (its expected.txt). Refresh the files after an
+// intended change with
 //
 //	go test ./cmd/pgmig -run Golden -update
 //
-// and review the diff of testdata/golden before committing it.
+// and review the diff of testdata/golden and testdata/broken before
+// committing it.
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
 const goldenDir = "../../testdata/golden"
 
-// goldenSleep makes every migration last a few milliseconds: the tracking table
+// sleepSQL makes every migration last a few milliseconds: the tracking table
 // stores whole milliseconds, and a migration recorded as 0 ms shows no
 // duration at all, which would make the golden files flaky.
-const goldenSleep = "SELECT pg_sleep(0.005);\n"
+const sleepSQL = "SELECT pg_sleep(0.005);\n"
 
 var (
-	goldenTimestamp = regexp.MustCompile(`\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d+)?`)
-	goldenDuration  = regexp.MustCompile(`\b\d+(\.\d+)?(ns|µs|us|ms|s|m|h)(\d+(\.\d+)?(ns|µs|us|ms|s|m|h))*\b`)
-	goldenPID       = regexp.MustCompile(`\bpid \d+`)
-	goldenClient    = regexp.MustCompile(`\bfrom [^,()\s]+,`)
-	// goldenSpaces matches runs of 2+ spaces after a non-blank: the padding of
+	timestampRE = regexp.MustCompile(`\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d+)?`)
+	durationRE  = regexp.MustCompile(`\b\d+(\.\d+)?(ns|µs|us|ms|s|m|h)(\d+(\.\d+)?(ns|µs|us|ms|s|m|h))*\b`)
+	pidRE       = regexp.MustCompile(`\bpid \d+`)
+	clientRE    = regexp.MustCompile(`\bfrom [^,()\s]+,`)
+	// paddingRE matches runs of 2+ spaces after a non-blank: the padding of
 	// an aligned table. Leading blanks (a caret under an error) are kept.
-	goldenSpaces = regexp.MustCompile(`(\S) {2,}`)
+	paddingRE = regexp.MustCompile(`(\S) {2,}`)
 )
 
-// goldenNormaliser replaces what differs from run to run.
-type goldenNormaliser struct {
+// normaliser replaces what differs from run to run.
+type normaliser struct {
 	replace []string // old, new pairs: temp dirs, database names
 }
 
-func (n *goldenNormaliser) text(s string) string {
+func (n *normaliser) text(s string) string {
 	s = strings.NewReplacer(n.replace...).Replace(s)
-	s = goldenTimestamp.ReplaceAllString(s, "<time>")
-	s = goldenPID.ReplaceAllString(s, "pid <pid>")
-	s = goldenClient.ReplaceAllString(s, "from <client>,")
-	return goldenDuration.ReplaceAllString(s, "<dur>")
+	s = timestampRE.ReplaceAllString(s, "<time>")
+	s = pidRE.ReplaceAllString(s, "pid <pid>")
+	s = clientRE.ReplaceAllString(s, "from <client>,")
+	return durationRE.ReplaceAllString(s, "<dur>")
 }
 
-// goldenVolatileKeys are JSON keys whose values change from run to run.
-var goldenVolatileKeys = map[string]bool{
+// volatileKeys are JSON keys whose values change from run to run.
+var volatileKeys = map[string]bool{
 	"applied_at": true, "duration_ms": true, "connected_seconds": true, "pid": true, "client": true,
 }
 
 // json parses one JSON document and returns it with volatile values
 // replaced by "<key>" and every string normalised as text.
-func (n *goldenNormaliser) json(t *testing.T, doc string) any {
+func (n *normaliser) json(t *testing.T, doc string) any {
 	t.Helper()
 	var v any
 	if err := json.Unmarshal([]byte(doc), &v); err != nil {
@@ -73,7 +75,7 @@ func (n *goldenNormaliser) json(t *testing.T, doc string) any {
 		switch v := v.(type) {
 		case map[string]any:
 			for k, e := range v {
-				if goldenVolatileKeys[k] {
+				if volatileKeys[k] {
 					v[k] = "<" + k + ">"
 				} else {
 					v[k] = walk(e)
@@ -97,13 +99,13 @@ type golden struct {
 	t        *testing.T
 	scenario string
 	dsn      string
-	norm     *goldenNormaliser
+	norm     *normaliser
 	txt      strings.Builder
 	docs     map[string]any
 }
 
 func newGolden(t *testing.T, scenario, dsn string, replace ...string) *golden {
-	return &golden{t: t, scenario: scenario, dsn: dsn, norm: &goldenNormaliser{replace: replace}, docs: map[string]any{}}
+	return &golden{t: t, scenario: scenario, dsn: dsn, norm: &normaliser{replace: replace}, docs: map[string]any{}}
 }
 
 // exec runs pgmig with JSON logs and checks the exit code. It returns the
@@ -174,7 +176,7 @@ func (g *golden) json(key string, wantCode int, args ...string) map[string]any {
 func (g *golden) check() {
 	g.t.Helper()
 	if g.txt.Len() > 0 {
-		g.compare(g.scenario+".txt", g.txt.String(), goldenCollapse)
+		g.compare(g.scenario+".txt", g.txt.String(), collapsePadding)
 	}
 	if len(g.docs) > 0 {
 		var b strings.Builder
@@ -188,37 +190,43 @@ func (g *golden) check() {
 	}
 }
 
-// goldenCollapse turns the padding of aligned tables into exactly two
+// collapsePadding turns the padding of aligned tables into exactly two
 // spaces: the normalised fields (<dur>, <time>, <pid>) are not as wide as
 // what they replace, so the widths of columns vary from run to run. The
-// alignment itself is checked separately, on the raw output (goldenCheckAligned).
-func goldenCollapse(s string) string { return goldenSpaces.ReplaceAllString(s, "$1  ") }
+// alignment itself is checked separately, on the raw output (checkAligned).
+func collapsePadding(s string) string { return paddingRE.ReplaceAllString(s, "$1  ") }
 
 func (g *golden) compare(name, got string, canon func(string) string) {
 	g.t.Helper()
-	path := filepath.Join(goldenDir, name)
+	compareFile(g.t, filepath.Join(goldenDir, name), got, canon)
+}
+
+// compareFile compares got with the file at path, both passed through
+// canon, or with -update writes got to it.
+func compareFile(t *testing.T, path, got string, canon func(string) string) {
+	t.Helper()
 	if *update {
-		if err := os.MkdirAll(goldenDir, 0o755); err != nil {
-			g.t.Fatal(err)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
 		}
 		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			g.t.Fatal(err)
+			t.Fatal(err)
 		}
 		return
 	}
 	want, err := os.ReadFile(path)
 	if err != nil {
-		g.t.Fatalf("%v (run with -update to create it)", err)
+		t.Fatalf("%v (run with -update to create it)", err)
 	}
 	if canon(got) != canon(string(want)) {
-		g.t.Errorf("%s differs from the output (-want +got; run with -update if the change is intended):\n%s",
-			path, goldenDiff(canon(string(want)), canon(got)))
+		t.Errorf("%s differs from the output (-want +got; run with -update if the change is intended):\n%s",
+			path, lineDiff(canon(string(want)), canon(got)))
 	}
 }
 
-// goldenDiff returns a unified-style line diff of want and got (LCS based;
+// lineDiff returns a unified-style line diff of want and got (LCS based;
 // the golden files are small).
-func goldenDiff(want, got string) string {
+func lineDiff(want, got string) string {
 	a, b := strings.Split(want, "\n"), strings.Split(got, "\n")
 	lcs := make([][]int, len(a)+1)
 	for i := range lcs {
@@ -269,11 +277,11 @@ func goldenDiff(want, got string) string {
 	return out.String()
 }
 
-// goldenCheckAligned checks, on raw status output, that every cell of the table
+// checkAligned checks, on raw status output, that every cell of the table
 // starts under a heading: a cell starts after two or more blanks (the
 // padding; cells themselves hold single blanks only, as in "no
 // transaction").
-func goldenCheckAligned(t *testing.T, out string) {
+func checkAligned(t *testing.T, out string) {
 	t.Helper()
 	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
 	if len(lines) < 2 || !strings.HasPrefix(lines[0], "ID") {
@@ -306,17 +314,10 @@ func goldenCheckAligned(t *testing.T, out string) {
 	}
 }
 
-func goldenWrite(t *testing.T, dir, name, content string) {
-	t.Helper()
-	if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// goldenSnapshot describes what status and verify must not change: the rows of
+// trackingSnapshot describes what status and verify must not change: the rows of
 // the tracking table with their row versions (xmin changes on any UPDATE,
 // even to equal values), and the relations of the database.
-func goldenSnapshot(t *testing.T, db *sql.DB) string {
+func trackingSnapshot(t *testing.T, db *sql.DB) string {
 	t.Helper()
 	var rels, rows sql.NullString
 	if err := db.QueryRow(`SELECT string_agg(n.nspname || '.' || c.relname || ':' || c.relkind::text, ' ' ORDER BY n.nspname, c.relname)
@@ -333,43 +334,34 @@ func goldenSnapshot(t *testing.T, db *sql.DB) string {
 	return rels.String + "\n" + rows.String
 }
 
-// goldenReadOnlyURL makes every transaction of pgmig's sessions read-only.
-func goldenReadOnlyURL(dsn string) string {
+// readOnlyURL makes every transaction of pgmig's sessions read-only.
+func readOnlyURL(dsn string) string {
 	return dsn + " options='-c default_transaction_read_only=on'"
-}
-
-func goldenTableExists(t *testing.T, db *sql.DB) bool {
-	t.Helper()
-	var exists bool
-	if err := db.QueryRow("SELECT to_regclass('public.migrations') IS NOT NULL").Scan(&exists); err != nil {
-		t.Fatal(err)
-	}
-	return exists
 }
 
 func TestGoldenStatusEmpty(t *testing.T) {
 	d := migratortest.NewDatabase(t)
 	g := newGolden(t, "status-empty", d.DSN, d.Name, "<db>")
-	goldenCheckAligned(t, g.human("fresh database, example folder", 0, "status", "../../testdata/example"))
+	checkAligned(t, g.human("fresh database, example folder", 0, "status", "../../testdata/example"))
 	g.json("fresh database", 0, "status", "../../testdata/example")
 	g.check()
-	if goldenTableExists(t, d.DB) {
+	if relationExists(t, d.DB, "public.migrations") {
 		t.Fatal("status created the tracking table")
 	}
 
 	// Read-only sessions: status and verify must not try to write.
-	ro := newGolden(t, "", goldenReadOnlyURL(d.DSN))
+	ro := newGolden(t, "", readOnlyURL(d.DSN))
 	ro.exec(0, "status", "../../testdata/example")
 	ro.exec(exitPending, "verify", "../../testdata/example")
 	if _, errLines := ro.exec(exitPending, "verify", "--json", "../../testdata/example"); strings.Contains(errLines, "read-only") {
 		t.Fatalf("verify wrote in a read-only session: %s", errLines)
 	}
 	ro.exec(0, "verify", t.TempDir())
-	if goldenTableExists(t, d.DB) {
+	if relationExists(t, d.DB, "public.migrations") {
 		t.Fatal("status or verify created the tracking table")
 	}
 	// The read-only setting is in force: apply fails with it.
-	if code, _, stderr := pgmig(t, "--url", goldenReadOnlyURL(d.DSN), "apply", "../../testdata/example"); code != exitReadOnly ||
+	if code, _, stderr := pgmig(t, "--url", readOnlyURL(d.DSN), "apply", "../../testdata/example"); code != exitReadOnly ||
 		!strings.Contains(stderr, "the session is read-only: default_transaction_read_only is on, set by the client at connect time") {
 		t.Fatalf("apply in a read-only session: exit %d\n%s", code, stderr)
 	}
@@ -381,14 +373,14 @@ func TestGoldenStatusStates(t *testing.T) {
 	g := newGolden(t, "status-states", d.DSN, dir, "<dir>", d.Name, "<db>")
 
 	// Run 1: four migrations whose files will change in different ways.
-	goldenWrite(t, dir, "1_applied.sql", "CREATE TABLE t1 (id int);\n"+goldenSleep)
-	goldenWrite(t, dir, "2_changed.sql", "CREATE TABLE t2 (id int);\n"+goldenSleep)
-	goldenWrite(t, dir, "3_line-endings.sql", "CREATE TABLE t3 (id int);\n"+goldenSleep)
-	goldenWrite(t, dir, "4_hash-check-off.sql", "-- pgmig disable-hash-check\nCREATE VIEW v4 AS SELECT 1 AS x;\n"+goldenSleep)
+	writeFile(t, dir, "1_applied.sql", "CREATE TABLE t1 (id int);\n"+sleepSQL)
+	writeFile(t, dir, "2_changed.sql", "CREATE TABLE t2 (id int);\n"+sleepSQL)
+	writeFile(t, dir, "3_line-endings.sql", "CREATE TABLE t3 (id int);\n"+sleepSQL)
+	writeFile(t, dir, "4_hash-check-off.sql", "-- pgmig disable-hash-check\nCREATE VIEW v4 AS SELECT 1 AS x;\n"+sleepSQL)
 	g.exec(0, "apply", dir)
 	// Run 2: two more.
-	goldenWrite(t, dir, "5_pending.sql", "-- pgmig disable-transaction\nCREATE TABLE t5 (id int);\n"+goldenSleep)
-	goldenWrite(t, dir, "6_missing.sql", "CREATE TABLE t6 (id int);\n"+goldenSleep)
+	writeFile(t, dir, "5_pending.sql", "-- pgmig disable-transaction\nCREATE TABLE t5 (id int);\n"+sleepSQL)
+	writeFile(t, dir, "6_missing.sql", "CREATE TABLE t6 (id int);\n"+sleepSQL)
 	g.exec(0, "apply", dir)
 	// Migration 5 counts as never applied (a gap pgmig itself never leaves,
 	// but the only way to have a pending file before a missing one), the
@@ -399,13 +391,13 @@ func TestGoldenStatusStates(t *testing.T) {
 	if err := os.Remove(filepath.Join(dir, "6_missing.sql")); err != nil {
 		t.Fatal(err)
 	}
-	goldenWrite(t, dir, "2_changed.sql", "CREATE TABLE t2 (id bigint);\n"+goldenSleep)
-	goldenWrite(t, dir, "3_line-endings.sql", strings.ReplaceAll("CREATE TABLE t3 (id int);\n"+goldenSleep, "\n", "\r\n"))
-	goldenWrite(t, dir, "4_hash-check-off.sql", "-- pgmig disable-hash-check\nCREATE OR REPLACE VIEW v4 AS SELECT 2 AS x;\n"+goldenSleep)
+	writeFile(t, dir, "2_changed.sql", "CREATE TABLE t2 (id bigint);\n"+sleepSQL)
+	writeFile(t, dir, "3_line-endings.sql", strings.ReplaceAll("CREATE TABLE t3 (id int);\n"+sleepSQL, "\n", "\r\n"))
+	writeFile(t, dir, "4_hash-check-off.sql", "-- pgmig disable-hash-check\nCREATE OR REPLACE VIEW v4 AS SELECT 2 AS x;\n"+sleepSQL)
 
-	before := goldenSnapshot(t, d.DB)
-	goldenCheckAligned(t, g.human("every state", 0, "status", dir))
-	goldenCheckAligned(t, g.human("every state, verbose", 0, "-v", "status", dir))
+	before := trackingSnapshot(t, d.DB)
+	checkAligned(t, g.human("every state", 0, "status", dir))
+	checkAligned(t, g.human("every state, verbose", 0, "-v", "status", dir))
 	doc := g.json("every state", 0, "status", dir)
 	counts, _ := doc["counts"].(map[string]any)
 	for _, st := range []string{"applied", "pending", "changed", "missing", "hash-check-disabled"} {
@@ -422,10 +414,10 @@ func TestGoldenStatusStates(t *testing.T) {
 	// status and verify are read-only, in normal sessions and in read-only ones.
 	g.exec(exitIntegrity, "verify", dir)
 	g.exec(exitIntegrity, "verify", "--allow-pending", "--json", dir)
-	ro := newGolden(t, "", goldenReadOnlyURL(d.DSN))
+	ro := newGolden(t, "", readOnlyURL(d.DSN))
 	ro.exec(0, "status", dir)
 	ro.exec(exitIntegrity, "verify", dir)
-	if after := goldenSnapshot(t, d.DB); after != before {
+	if after := trackingSnapshot(t, d.DB); after != before {
 		t.Fatalf("status or verify changed the database:\nbefore:\n%s\nafter:\n%s", before, after)
 	}
 }
@@ -434,8 +426,8 @@ func TestGoldenVerify(t *testing.T) {
 	d := migratortest.NewDatabase(t)
 	dir := t.TempDir()
 	g := newGolden(t, "verify", d.DSN, dir, "<dir>", d.Name, "<db>")
-	goldenWrite(t, dir, "1_create-a.sql", "CREATE TABLE a (id int);\n"+goldenSleep)
-	goldenWrite(t, dir, "2_create-b.sql", "CREATE TABLE b (id int);\n"+goldenSleep)
+	writeFile(t, dir, "1_create-a.sql", "CREATE TABLE a (id int);\n"+sleepSQL)
+	writeFile(t, dir, "2_create-b.sql", "CREATE TABLE b (id int);\n"+sleepSQL)
 	g.exec(0, "apply", "--to", "1", dir)
 
 	g.human("1 pending", exitPending, "verify", dir)
@@ -447,7 +439,7 @@ func TestGoldenVerify(t *testing.T) {
 	g.human("3 ok", 0, "verify", dir)
 	g.json("3 ok", 0, "verify", dir)
 
-	goldenWrite(t, dir, "1_create-a.sql", "CREATE TABLE a (id bigint);\n"+goldenSleep)
+	writeFile(t, dir, "1_create-a.sql", "CREATE TABLE a (id bigint);\n"+sleepSQL)
 	g.human("4 integrity failure", exitIntegrity, "verify", dir)
 	g.json("4 integrity failure", exitIntegrity, "verify", dir)
 	g.human("5 integrity failure, pending allowed", exitIntegrity, "verify", "--allow-pending", dir)
@@ -466,13 +458,46 @@ func TestGoldenValidate(t *testing.T) {
 	g.check()
 }
 
+// brokenDir holds one folder per rule about migration files, each with the
+// files that break it and expected.txt: the exit code of 'pgmig validate'
+// on the folder on the first line, its stderr below. TestLoadBroken in
+// migrator checks the same files against the library's error.
+const brokenDir = "../../testdata/broken"
+
+// TestGoldenBroken runs 'pgmig validate' on each folder of testdata/broken
+// and compares its exit code and stderr with the folder's expected.txt.
+func TestGoldenBroken(t *testing.T) {
+	entries, err := os.ReadDir(brokenDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	folders := 0
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		folders++
+		t.Run(e.Name(), func(t *testing.T) {
+			dir := filepath.Join(brokenDir, e.Name())
+			code, stdout, stderr := pgmig(t, "validate", dir)
+			if code == exitOK || stdout != "" {
+				t.Errorf("validate %s: exit %d, stdout %q; a folder of %s must be refused, with the reason on stderr", dir, code, stdout, brokenDir)
+			}
+			compareFile(t, filepath.Join(dir, "expected.txt"), fmt.Sprintf("%d\n%s", code, stderr), func(s string) string { return s })
+		})
+	}
+	if folders == 0 {
+		t.Fatalf("no folders in %s", brokenDir)
+	}
+}
+
 func TestGoldenPlan(t *testing.T) {
 	d := migratortest.NewDatabase(t)
 	g := newGolden(t, "plan", d.DSN, d.Name, "<db>")
 	const example = "../../testdata/example"
 	g.human("1 fresh database", 0, "plan", example)
 	g.json("1 fresh database", 0, "plan", example)
-	if goldenTableExists(t, d.DB) {
+	if relationExists(t, d.DB, "public.migrations") {
 		t.Fatal("plan created the tracking table")
 	}
 
@@ -483,20 +508,12 @@ func TestGoldenPlan(t *testing.T) {
 	g.human("4 --to below what is applied", exitUsage, "plan", "--to", "1", example)
 
 	// Another session holds the migration lock (the key of postgres-migrations).
-	ctx := context.Background()
 	holderDB, err := sql.Open("postgres", d.DSN+" application_name=golden-lock-holder")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer holderDB.Close()
-	holder, err := holderDB.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer holder.Close()
-	if _, err := holder.ExecContext(ctx, "SELECT pg_advisory_lock(-8525285245963000605)"); err != nil {
-		t.Fatal(err)
-	}
+	t.Cleanup(func() { holderDB.Close() }) // after HoldLock's cleanup
+	migratortest.HoldLock(t, holderDB, -8525285245963000605)
 	out := g.human("5 lock held by another session", 0, "plan", example)
 	if !strings.Contains(out, "golden-lock-holder") {
 		t.Errorf("plan does not name the lock holder:\n%s", out)
@@ -519,9 +536,9 @@ func TestGoldenApply(t *testing.T) {
 	g.json("2 up to date", 0, "apply", example)
 
 	// SQL failure, on fresh databases so that 1_ok.sql runs each time.
-	goldenWrite(t, dir, "1_ok.sql", "CREATE TABLE ok (id int);\n")
-	goldenWrite(t, dir, "2_syntax.sql", "SELECT 1;\nCREATE TUBLE broken (id int);\n")
-	goldenWrite(t, dir, "3_never.sql", "CREATE TABLE never (id int);\n")
+	writeFile(t, dir, "1_ok.sql", "CREATE TABLE ok (id int);\n")
+	writeFile(t, dir, "2_syntax.sql", "SELECT 1;\nCREATE TUBLE broken (id int);\n")
+	writeFile(t, dir, "3_never.sql", "CREATE TABLE never (id int);\n")
 	fresh := func() {
 		d := migratortest.NewDatabase(t)
 		g.dsn, g.norm.replace = d.DSN, append(g.norm.replace, d.Name, "<db>")

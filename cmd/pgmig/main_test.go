@@ -2,11 +2,12 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"database/sql"
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -16,32 +17,56 @@ import (
 	"github.com/pgmig/pgmig/migrator/migratortest"
 )
 
-func TestMain(m *testing.M) { os.Exit(migratortest.Main(m)) }
-
-// pgmig runs the command line in-process and returns exit code, stdout and
-// stderr. Connection variables of the caller's environment are cleared.
-func pgmig(t *testing.T, args ...string) (int, string, string) {
-	t.Helper()
-	for _, env := range []string{"PGMIG_DATABASE_URL", "DATABASE_URL", "PGHOST", "PGDATABASE", "PGUSER", "PGPASSWORD", "PGPORT"} {
-		if _, ok := os.LookupEnv(env); ok {
-			t.Setenv(env, "")
-			os.Unsetenv(env)
-		}
-	}
-	var stdout, stderr bytes.Buffer
-	code := run(args, &stdout, &stderr)
-	return code, stdout.String(), stderr.String()
+func TestMain(m *testing.M) {
+	code := migratortest.Main(m)
+	removeBinary()
+	os.Exit(code)
 }
 
-func writeMigrations(t *testing.T, files map[string]string) string {
-	t.Helper()
-	dir := t.TempDir()
-	for name, content := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
-			t.Fatal(err)
+// TestConnEnvCoversLibpq: every variable lib/pq reads is cleared by the
+// environment rule.
+func TestConnEnvCoversLibpq(t *testing.T) {
+	typ := reflect.TypeFor[pq.Config]()
+	var tags int
+	for i := range typ.NumField() {
+		env := typ.Field(i).Tag.Get("env")
+		if env == "" || env == "-" || !typ.Field(i).IsExported() {
+			continue
+		}
+		tags++
+		if !slices.Contains(connEnv, env) {
+			t.Errorf("lib/pq reads %s (pq.Config.%s), which connEnv does not clear", env, typ.Field(i).Name)
 		}
 	}
-	return dir
+	if tags < 20 {
+		t.Fatalf("only %d env tags on pq.Config: has lib/pq changed how it reads the environment?", tags)
+	}
+}
+
+// TestEnvironmentRule: with every connection variable set to something
+// that breaks a connection, runs in-process and of the binary see none of
+// it.
+func TestEnvironmentRule(t *testing.T) {
+	d := migratortest.NewDatabase(t)
+	dir := writeMigrations(t, map[string]string{"1_a.sql": "CREATE TABLE a (id int);"})
+	for _, k := range connEnv {
+		t.Setenv(k, "pgmig-bogus")
+	}
+	// Without the rule the variables break the run: the check can fail.
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"--url", d.DSN, "plan", dir}, &stdout, &stderr); code == exitOK {
+		t.Fatalf("the bogus variables do not break a run without the rule:\n%s", stderr.String())
+	}
+	if code, _, stderr := pgmig(t, "--url", d.DSN, "plan", dir); code != exitOK {
+		t.Errorf("in-process: exit %d\n%s", code, stderr)
+	}
+	for _, k := range connEnv { // pgmig cleared them for its run only
+		t.Setenv(k, "pgmig-bogus")
+	}
+	p := startPgmig(t, "--url", d.DSN, "plan", dir)
+	if code := p.wait(t); code != exitOK {
+		t.Errorf("binary: exit %d\n%s", code, p.stderr.String())
+	}
 }
 
 func TestApplyExampleAndLogs(t *testing.T) {
@@ -129,14 +154,7 @@ func TestExitCodesAgainstDatabase(t *testing.T) {
 	}
 	os.WriteFile(filepath.Join(dir, "2_b.sql"), []byte("SELECT 2;\n"), 0o644)
 	// Lock wait: another session holds the lock.
-	conn, err := d.DB.Conn(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(context.Background(), "SELECT pg_advisory_lock($1)", migrator.LockKey); err != nil {
-		t.Fatal(err)
-	}
+	holder := migratortest.HoldLock(t, d.DB, migrator.LockKey)
 	start := time.Now()
 	code, _, stderr = pgmig(t, "--url", d.DSN, "apply", "--lock-wait", "1s", dir)
 	if code != exitLockTimeout || !strings.Contains(stderr, "timed out waiting for the migration lock") || !strings.Contains(stderr, "held by pid") {
@@ -145,7 +163,9 @@ func TestExitCodesAgainstDatabase(t *testing.T) {
 	if waited := time.Since(start); waited < time.Second || waited > 5*time.Second {
 		t.Errorf("lock wait took %s for --lock-wait 1s", waited)
 	}
-	conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock($1)", migrator.LockKey)
+	if err := holder.Release(); err != nil {
+		t.Fatal(err)
+	}
 	if code, _, stderr := pgmig(t, "--url", d.DSN, "apply", dir); code != 0 {
 		t.Fatalf("after unlock: exit %d\n%s", code, stderr)
 	}
@@ -171,7 +191,7 @@ func TestCreatedb(t *testing.T) {
 	}
 	t.Cleanup(func() { admin.Close() })
 	const name = `pgmig We"ird; DROP DATABASE x`
-	dropDatabaseLater(t, admin, name)
+	migratortest.Shared(t).DropDatabaseLater(t, name)
 	code, _, stderr := pgmig(t, "--url", d.DSN, "createdb", name)
 	if code != 0 || !strings.Contains(stderr, "created database") {
 		t.Fatalf("exit %d\n%s", code, stderr)
@@ -186,7 +206,7 @@ func TestCreatedb(t *testing.T) {
 	}
 	// apply --create-db creates the database of the connection settings.
 	const fresh = "pgmig_created_by_apply"
-	dropDatabaseLater(t, admin, fresh)
+	migratortest.Shared(t).DropDatabaseLater(t, fresh)
 	code, _, stderr = pgmig(t, "--url", d.DSNFor(fresh), "apply", "--create-db", "../../testdata/example")
 	if code != 0 {
 		t.Fatalf("apply --create-db: exit %d\n%s", code, stderr)
@@ -202,21 +222,16 @@ func TestConnectionPrecedence(t *testing.T) {
 	d := migratortest.NewDatabase(t)
 	dir := writeMigrations(t, map[string]string{"1_a.sql": "SELECT 1;"})
 	bad := "host=127.0.0.1 port=1 sslmode=disable"
-	pgmig(t) // clears the environment
-	t.Setenv("DATABASE_URL", bad)
-	t.Setenv("PGMIG_DATABASE_URL", d.DSN)
-	var stdout, stderr bytes.Buffer
-	if code := run([]string{"apply", dir}, &stdout, &stderr); code != 0 {
-		t.Fatalf("PGMIG_DATABASE_URL not preferred over DATABASE_URL: exit %d\n%s", code, stderr.String())
+	env := map[string]string{"DATABASE_URL": bad, "PGMIG_DATABASE_URL": d.DSN}
+	if code, _, stderr := pgmigWith(t, runOptions{env: env}, "apply", dir); code != 0 {
+		t.Fatalf("PGMIG_DATABASE_URL not preferred over DATABASE_URL: exit %d\n%s", code, stderr)
 	}
-	t.Setenv("PGMIG_DATABASE_URL", bad)
-	stderr.Reset()
-	if code := run([]string{"--url", d.DSN, "apply", dir}, &stdout, &stderr); code != 0 {
-		t.Fatalf("--url not preferred: exit %d\n%s", code, stderr.String())
+	env["PGMIG_DATABASE_URL"] = bad
+	if code, _, stderr := pgmigWith(t, runOptions{env: env}, "--url", d.DSN, "apply", dir); code != 0 {
+		t.Fatalf("--url not preferred: exit %d\n%s", code, stderr)
 	}
-	stderr.Reset()
-	if code := run([]string{"apply", dir}, &stdout, &stderr); code != exitConnect || !strings.Contains(stderr.String(), "settings from PGMIG_DATABASE_URL") {
-		t.Fatalf("exit %d\n%s", code, stderr.String())
+	if code, _, stderr := pgmigWith(t, runOptions{env: env}, "apply", dir); code != exitConnect || !strings.Contains(stderr, "settings from PGMIG_DATABASE_URL") {
+		t.Fatalf("exit %d\n%s", code, stderr)
 	}
 }
 
@@ -239,11 +254,10 @@ func TestPasswordNeverPrinted(t *testing.T) {
 			t.Errorf("password printed for %v:\n%s%s", args, stdout, stderr)
 		}
 	}
-	t.Setenv("PGPASSWORD", secret)
-	var stdout, stderr bytes.Buffer
-	run([]string{"--url", "host=127.0.0.1 port=1 sslmode=disable", "apply", dir}, &stdout, &stderr)
-	if strings.Contains(stdout.String()+stderr.String(), secret) {
-		t.Errorf("PGPASSWORD printed:\n%s", stderr.String())
+	_, stdout, stderr := pgmigWith(t, runOptions{env: map[string]string{"PGPASSWORD": secret}},
+		"--url", "host=127.0.0.1 port=1 sslmode=disable", "apply", dir)
+	if strings.Contains(stdout+stderr, secret) {
+		t.Errorf("PGPASSWORD printed:\n%s", stderr)
 	}
 }
 
@@ -260,28 +274,4 @@ func TestHelpAndVersion(t *testing.T) {
 	if code != 0 || !strings.HasPrefix(stdout, "pgmig ") {
 		t.Fatalf("version: exit %d %q", code, stdout)
 	}
-}
-
-// dropDatabaseLater drops database name through admin when the test ends,
-// on every server version (WITH (FORCE) exists from PostgreSQL 13 on).
-func dropDatabaseLater(t *testing.T, admin *sql.DB, name string) {
-	t.Helper()
-	t.Cleanup(func() {
-		quoted := pq.QuoteIdentifier(name)
-		var version int
-		if err := admin.QueryRow("SELECT current_setting('server_version_num')::int").Scan(&version); err != nil {
-			t.Errorf("drop %q: %v", name, err)
-			return
-		}
-		var err error
-		if version >= 130000 {
-			_, err = admin.Exec("DROP DATABASE IF EXISTS " + quoted + " WITH (FORCE)")
-		} else {
-			admin.Exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name)
-			_, err = admin.Exec("DROP DATABASE IF EXISTS " + quoted)
-		}
-		if err != nil {
-			t.Errorf("drop %q: %v", name, err)
-		}
-	})
 }

@@ -87,40 +87,31 @@ func TestNewCmdRunErrors(t *testing.T) {
 	}
 }
 
-// TestNewCommandLine goes through the parser; it needs the command wired
-// into CLI.
+// TestNewCommandLine goes through the parser.
 func TestNewCommandLine(t *testing.T) {
 	dir := t.TempDir()
-	var stdout, stderr bytes.Buffer
-	code := run([]string{"new", dir, "add users"}, &stdout, &stderr)
-	if code == exitUsage && strings.Contains(stderr.String(), "unexpected argument new") {
-		t.Skip("the new command is not wired into CLI yet")
-	}
+	code, stdout, stderr := pgmig(t, "new", dir, "add users")
 	want := filepath.Join(dir, "0001_add-users.sql")
-	if code != exitOK || stdout.String() != want+"\n" || stderr.Len() > 0 {
-		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout.String(), stderr.String())
+	if code != exitOK || stdout != want+"\n" || stderr != "" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
-	code = run([]string{"new", dir, "second"}, &stdout, &stderr)
-	if code != exitOK || !strings.HasSuffix(stdout.String(), filepath.Join(dir, "0002_second.sql")+"\n") {
-		t.Fatalf("second: exit %d, stdout %q, stderr %q", code, stdout.String(), stderr.String())
+	code, stdout, stderr = pgmig(t, "new", dir, "second")
+	if code != exitOK || stdout != filepath.Join(dir, "0002_second.sql")+"\n" {
+		t.Fatalf("second: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 
 	// A broken folder: exit 3, the reason on stderr, nothing on stdout.
 	broken := writeMigrations(t, map[string]string{"1_a.sql": "SELECT 1;\n", "3_c.sql": "SELECT 3;\n"})
-	stdout.Reset()
-	stderr.Reset()
-	code = run([]string{"new", broken, "x"}, &stdout, &stderr)
-	if code != exitInvalidFiles || stdout.Len() > 0 || !strings.Contains(stderr.String(), "pgmig: error: invalid migration file: 3_c.sql: gap in numbering") {
-		t.Fatalf("broken: exit %d, stdout %q, stderr %q", code, stdout.String(), stderr.String())
+	code, stdout, stderr = pgmig(t, "new", broken, "x")
+	if code != exitInvalidFiles || stdout != "" || !strings.Contains(stderr, "pgmig: error: invalid migration file: 3_c.sql: gap in numbering") {
+		t.Fatalf("broken: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
-	stderr.Reset()
-	code = run([]string{"new", filepath.Join(dir, "missing"), "x"}, &stdout, &stderr)
-	if code != exitInvalidFiles || !strings.Contains(stderr.String(), "missing: no such file or directory") {
-		t.Fatalf("missing: exit %d, stderr %q", code, stderr.String())
+	code, _, stderr = pgmig(t, "new", filepath.Join(dir, "missing"), "x")
+	if code != exitInvalidFiles || !strings.Contains(stderr, "missing: no such file or directory") {
+		t.Fatalf("missing: exit %d, stderr %q", code, stderr)
 	}
-	stderr.Reset()
-	code = run([]string{"new", "--help"}, &stdout, &stderr)
-	if code != exitOK || !strings.Contains(stdout.String(), "Examples:") {
-		t.Fatalf("--help: exit %d, stdout %q", code, stdout.String())
+	code, stdout, _ = pgmig(t, "new", "--help")
+	if code != exitOK || !strings.Contains(stdout, "Examples:") {
+		t.Fatalf("--help: exit %d, stdout %q", code, stdout)
 	}
 }

@@ -1,15 +1,12 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"database/sql"
-	"encoding/hex"
 	"encoding/pem"
 	"fmt"
 	"math/big"
@@ -19,7 +16,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -28,52 +24,19 @@ import (
 	"github.com/pgmig/pgmig/migrator/migratortest"
 )
 
-// secConnEnv are the variables that steer a connection; secRunWithEnv clears them
-// all before a run so that only what a test sets is seen.
-var secConnEnv = []string{
-	"PGMIG_DATABASE_URL", "DATABASE_URL", "PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER",
-	"PGPASSWORD", "PGPASSFILE", "PGSERVICE", "PGSERVICEFILE", "PGSSLMODE", "PGSSLROOTCERT",
-	"PGSSLCERT", "PGSSLKEY", "PGSSLNEGOTIATION", "PGSSLSNI", "PGAPPNAME", "PGCONNECT_TIMEOUT",
-}
-
-// secRunWithEnv runs the command line in-process with the connection variables
-// cleared, then env set, and HOME pointing at an empty directory so that no
-// ~/.pgpass or ~/.postgresql/root.crt of the machine is used.
-func secRunWithEnv(t *testing.T, env map[string]string, args ...string) (int, string, string) {
-	t.Helper()
-	for _, k := range secConnEnv {
-		t.Setenv(k, "")
-		os.Unsetenv(k)
-	}
-	t.Setenv("HOME", t.TempDir())
-	for k, v := range env {
-		t.Setenv(k, v)
-	}
-	var stdout, stderr bytes.Buffer
-	code := run(args, &stdout, &stderr)
-	return code, stdout.String(), stderr.String()
-}
-
-// secRandomHex returns n random bytes in hex.
-func secRandomHex(t *testing.T, n int) string {
-	t.Helper()
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	return hex.EncodeToString(b)
-}
+// Security of what pgmig connects to and sends: TLS modes, passwords that
+// never appear in output, names quoted wherever pgmig splices them into SQL.
 
 // ---------------------------------------------------------------- TLS
 
-// secTestCA is a certificate authority made for one test.
-type secTestCA struct {
+// testCA is a certificate authority made for one test.
+type testCA struct {
 	cert *x509.Certificate
 	key  *ecdsa.PrivateKey
 	pem  []byte
 }
 
-func secNewTestCA(t *testing.T, name string) *secTestCA {
+func newTestCA(t *testing.T, name string) *testCA {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -96,12 +59,12 @@ func secNewTestCA(t *testing.T, name string) *secTestCA {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &secTestCA{cert: cert, key: key, pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
+	return &testCA{cert: cert, key: key, pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
 }
 
 // issue returns a server certificate and its key, both PEM, for the names
 // and addresses given.
-func (ca *secTestCA) issue(t *testing.T, dnsNames []string, ips []net.IP) (certPEM, keyPEM []byte) {
+func (ca *testCA) issue(t *testing.T, dnsNames []string, ips []net.IP) (certPEM, keyPEM []byte) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -129,46 +92,26 @@ func (ca *secTestCA) issue(t *testing.T, dnsNames []string, ips []net.IP) (certP
 		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
 }
 
-// secWriteServerFile writes a file into the data directory of c, owned like
-// the data directory (the OS user running the server) with mode perm.
-func secWriteServerFile(t *testing.T, c *migratortest.Cluster, name string, data []byte, perm os.FileMode) string {
+// writeServerFile writes a file into the data directory of c, for the
+// server to read, and returns its path.
+func writeServerFile(t testing.TB, c *migratortest.Cluster, name string, data []byte, perm os.FileMode) string {
 	t.Helper()
-	fi, err := os.Stat(c.DataDir())
-	if err != nil {
+	if err := c.WriteFile(name, data, perm); err != nil {
 		t.Fatal(err)
 	}
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok {
-		t.Skip("cannot tell the owner of the data directory on this system")
-	}
-	path := filepath.Join(c.DataDir(), name)
-	if err := os.WriteFile(path, data, perm); err != nil {
-		t.Fatal(err)
-	}
-	if os.Geteuid() == 0 {
-		if err := os.Chown(path, int(st.Uid), int(st.Gid)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.Chmod(path, perm); err != nil { // WriteFile's mode is subject to the umask
-		t.Fatal(err)
-	}
-	return path
+	return filepath.Join(c.DataDir(), name)
 }
 
-// secRestart stops the cluster (fast) and starts it again, so that the server
-// reads its configuration files anew.
-func secRestart(t *testing.T, c *migratortest.Cluster) {
+// restart restarts the cluster (fast), so that the server reads its
+// configuration files anew.
+func restart(t testing.TB, c *migratortest.Cluster) {
 	t.Helper()
-	if err := c.Stop("fast"); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Start(); err != nil {
+	if err := c.Restart("fast"); err != nil {
 		t.Fatal(err)
 	}
 }
 
-// secStartTLSCluster starts a private cluster serving TLS with a certificate
+// startTLSCluster starts a private cluster serving TLS with a certificate
 // of a fresh CA for localhost, db.example.test and 127.0.0.1, and returns
 // the cluster and the path of the CA certificate.
 //
@@ -178,13 +121,13 @@ func secRestart(t *testing.T, c *migratortest.Cluster) {
 // certificate stops the server from starting. So the cluster starts
 // without TLS, the files are written, TLS is switched on in
 // postgresql.auto.conf and the server restarted.
-func secStartTLSCluster(t *testing.T) (*migratortest.Cluster, string) {
+func startTLSCluster(t *testing.T) (*migratortest.Cluster, string) {
 	t.Helper()
 	c := migratortest.StartCluster(t, migratortest.ClusterOptions{})
-	ca := secNewTestCA(t, "pgmig test CA")
+	ca := newTestCA(t, "pgmig test CA")
 	certPEM, keyPEM := ca.issue(t, []string{"localhost", "db.example.test"}, []net.IP{net.IPv4(127, 0, 0, 1)})
-	certPath := secWriteServerFile(t, c, "server.crt", certPEM, 0o644)
-	keyPath := secWriteServerFile(t, c, "server.key", keyPEM, 0o600)
+	certPath := writeServerFile(t, c, "server.crt", certPEM, 0o644)
+	keyPath := writeServerFile(t, c, "server.key", keyPEM, 0o600)
 	admin, err := sql.Open("postgres", c.DSN("postgres"))
 	if err != nil {
 		t.Fatal(err)
@@ -200,7 +143,7 @@ func secStartTLSCluster(t *testing.T) (*migratortest.Cluster, string) {
 		}
 	}
 	admin.Close()
-	secRestart(t, c)
+	restart(t, c)
 	caPath := filepath.Join(t.TempDir(), "ca.crt")
 	if err := os.WriteFile(caPath, ca.pem, 0o644); err != nil {
 		t.Fatal(err)
@@ -208,38 +151,28 @@ func secStartTLSCluster(t *testing.T) (*migratortest.Cluster, string) {
 	return c, caPath
 }
 
-const secTLSMigration = "CREATE TABLE tls_check AS SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid();"
+const tlsMigration = "CREATE TABLE tls_check AS SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid();"
 
-// secUsedTLS reads what the TLS migration stored: whether pgmig's own
+// usedTLS reads what the TLS migration stored: whether pgmig's own
 // connection used TLS.
-func secUsedTLS(t *testing.T, d *migratortest.Database) bool {
+func usedTLS(t *testing.T, d *migratortest.Database) bool {
 	t.Helper()
-	ssl := secColumn[bool](t, d, "SELECT ssl FROM tls_check")
+	ssl := column[bool](t, d, "SELECT ssl FROM tls_check")
 	if len(ssl) != 1 {
 		t.Fatalf("tls_check has %d rows, want 1", len(ssl))
 	}
 	return ssl[0]
 }
 
-// tableExists reports whether table exists in database d.
-func secTableExists(t *testing.T, d *migratortest.Database, table string) bool {
-	t.Helper()
-	var ok bool
-	if err := d.DB.QueryRow("SELECT to_regclass($1) IS NOT NULL", table).Scan(&ok); err != nil {
-		t.Fatal(err)
-	}
-	return ok
-}
-
 func TestTLSConnections(t *testing.T) {
-	c, caPath := secStartTLSCluster(t)
+	c, caPath := startTLSCluster(t)
 	srv := c.Server(t)
-	wrongCA := secNewTestCA(t, "some other CA")
+	wrongCA := newTestCA(t, "some other CA")
 	wrongCAPath := filepath.Join(t.TempDir(), "wrong-ca.crt")
 	if err := os.WriteFile(wrongCAPath, wrongCA.pem, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	dir := writeMigrations(t, map[string]string{"1_tls.sql": secTLSMigration})
+	dir := writeMigrations(t, map[string]string{"1_tls.sql": tlsMigration})
 	var on string
 	admin, err := sql.Open("postgres", c.DSN("postgres"))
 	if err != nil {
@@ -264,7 +197,7 @@ func TestTLSConnections(t *testing.T) {
 		{"verify-ca ignores the host name", "host=wrong.name hostaddr=127.0.0.1 sslmode=verify-ca sslrootcert=" + caPath, true},
 		{"require with the right root certificate", "host=127.0.0.1 sslmode=require sslrootcert=" + caPath, true},
 	}
-	if secLocalhostInHostsFile() {
+	if localhostInHostsFile() {
 		ok = append(ok, struct {
 			name, settings string
 			tls            bool
@@ -274,11 +207,11 @@ func TestTLSConnections(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			d := srv.NewDatabase(t)
 			settings := fmt.Sprintf("%s port=%d user=postgres dbname=%s", tt.settings, c.Port(), d.Name)
-			code, stdout, stderr := secRunWithEnv(t, nil, "--url", settings, "--log-format", "json", "apply", dir)
+			code, stdout, stderr := pgmig(t, "--url", settings, "--log-format", "json", "apply", dir)
 			if code != 0 {
 				t.Fatalf("%s: exit %d\n%s%s", settings, code, stdout, stderr)
 			}
-			if got := secUsedTLS(t, d); got != tt.tls {
+			if got := usedTLS(t, d); got != tt.tls {
 				t.Fatalf("%s: connection used TLS = %v, want %v", settings, got, tt.tls)
 			}
 		})
@@ -287,11 +220,11 @@ func TestTLSConnections(t *testing.T) {
 	// The same settings through the PG* variables.
 	t.Run("PGSSLMODE and PGSSLROOTCERT", func(t *testing.T) {
 		d := srv.NewDatabase(t)
-		code, _, stderr := secRunWithEnv(t, map[string]string{
+		code, _, stderr := pgmigWith(t, runOptions{env: map[string]string{
 			"PGHOST": "localhost", "PGHOSTADDR": "127.0.0.1", "PGPORT": fmt.Sprint(c.Port()), "PGUSER": "postgres",
 			"PGDATABASE": d.Name, "PGSSLMODE": "verify-full", "PGSSLROOTCERT": caPath,
-		}, "apply", dir)
-		if code != 0 || !secUsedTLS(t, d) {
+		}}, "apply", dir)
+		if code != 0 || !usedTLS(t, d) {
 			t.Fatalf("exit %d\n%s", code, stderr)
 		}
 	})
@@ -322,7 +255,7 @@ func TestTLSConnections(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			d := srv.NewDatabase(t)
 			settings := fmt.Sprintf("%s port=%d user=postgres dbname=%s", tt.settings, c.Port(), d.Name)
-			code, stdout, stderr := secRunWithEnv(t, nil, "--url", settings, "--log-format", "json", "apply", dir)
+			code, stdout, stderr := pgmig(t, "--url", settings, "--log-format", "json", "apply", dir)
 			t.Logf("%s: exit %d: %s", settings, code, stderr)
 			if code != exitConnect {
 				t.Errorf("%s: exit %d, want %d\n%s%s", settings, code, exitConnect, stdout, stderr)
@@ -332,16 +265,16 @@ func TestTLSConnections(t *testing.T) {
 					t.Errorf("%s: stderr does not contain %q:\n%s", settings, w, stderr)
 				}
 			}
-			if secTableExists(t, d, "tls_check") || secTableExists(t, d, "migrations") {
+			if relationExists(t, d.DB, "tls_check") || relationExists(t, d.DB, "migrations") {
 				t.Errorf("%s: something was applied despite the failed verification", settings)
 			}
 		})
 	}
 }
 
-// secLocalhostInHostsFile reports whether /etc/hosts maps localhost to
+// localhostInHostsFile reports whether /etc/hosts maps localhost to
 // 127.0.0.1, so that resolving it sends nothing to a DNS server.
-func secLocalhostInHostsFile() bool {
+func localhostInHostsFile() bool {
 	b, err := os.ReadFile("/etc/hosts")
 	if err != nil {
 		return false
@@ -359,16 +292,16 @@ func secLocalhostInHostsFile() bool {
 func TestTLSPreferFallsBackWithoutTLS(t *testing.T) {
 	c := migratortest.StartCluster(t, migratortest.ClusterOptions{})
 	srv := c.Server(t)
-	dir := writeMigrations(t, map[string]string{"1_tls.sql": secTLSMigration})
+	dir := writeMigrations(t, map[string]string{"1_tls.sql": tlsMigration})
 	for _, mode := range []string{"", " sslmode=prefer", " sslmode=allow"} {
 		t.Run("sslmode"+strings.TrimPrefix(mode, " sslmode"), func(t *testing.T) {
 			d := srv.NewDatabase(t)
 			settings := fmt.Sprintf("host=127.0.0.1 port=%d user=postgres dbname=%s%s", c.Port(), d.Name, mode)
-			code, stdout, stderr := secRunWithEnv(t, nil, "--url", settings, "apply", dir)
+			code, stdout, stderr := pgmig(t, "--url", settings, "apply", dir)
 			if code != 0 {
 				t.Fatalf("%s: exit %d\n%s%s", settings, code, stdout, stderr)
 			}
-			if secUsedTLS(t, d) {
+			if usedTLS(t, d) {
 				t.Fatalf("%s: TLS used on a server without TLS?", settings)
 			}
 		})
@@ -377,12 +310,12 @@ func TestTLSPreferFallsBackWithoutTLS(t *testing.T) {
 		t.Run("sslmode="+mode, func(t *testing.T) {
 			d := srv.NewDatabase(t)
 			settings := fmt.Sprintf("host=127.0.0.1 port=%d user=postgres dbname=%s sslmode=%s", c.Port(), d.Name, mode)
-			code, _, stderr := secRunWithEnv(t, nil, "--url", settings, "apply", dir)
+			code, _, stderr := pgmig(t, "--url", settings, "apply", dir)
 			if code != exitConnect || !strings.Contains(stderr, "SSL is not enabled on the server") ||
 				!strings.Contains(stderr, "hint: the server does not offer TLS") {
 				t.Fatalf("%s: exit %d, want %d with a hint\n%s", settings, code, exitConnect, stderr)
 			}
-			if secTableExists(t, d, "tls_check") {
+			if relationExists(t, d.DB, "tls_check") {
 				t.Fatal("applied without TLS although TLS was required")
 			}
 		})
@@ -394,16 +327,16 @@ func TestTLSPreferFallsBackWithoutTLS(t *testing.T) {
 // The secrets carry a marker that survives every escaping (letters and
 // digits are never escaped), so that any form of them is found.
 const (
-	secSecretMarker = "Zq7Sentinel"
-	secWrongMarker  = "Xk4Sentinel"
-	secSecretPW     = `p@ss:w/rd%` + secSecretMarker + ` ?#&='"\;+`
-	secWrongPW      = `wr0ng:p@ss%` + secWrongMarker + `/'x`
+	secretMarker = "Zq7Sentinel"
+	wrongMarker  = "Xk4Sentinel"
+	secretPW     = `p@ss:w/rd%` + secretMarker + ` ?#&='"\;+`
+	wrongPW      = `wr0ng:p@ss%` + wrongMarker + `/'x`
 )
 
-// secLeaks returns the forms of the secrets found in out.
-func secLeaks(out string) []string {
+// leaks returns the forms of the secrets found in out.
+func leaks(out string) []string {
 	var found []string
-	for _, s := range []string{secSecretPW, secWrongPW} {
+	for _, s := range []string{secretPW, wrongPW} {
 		forms := []string{s, url.QueryEscape(s), url.PathEscape(s), url.UserPassword("u", s).String()}
 		for _, f := range forms {
 			if strings.Contains(out, f) {
@@ -411,7 +344,7 @@ func secLeaks(out string) []string {
 			}
 		}
 	}
-	for _, m := range []string{secSecretMarker, secWrongMarker} {
+	for _, m := range []string{secretMarker, wrongMarker} {
 		if strings.Contains(out, m) {
 			found = append(found, m)
 		}
@@ -421,43 +354,43 @@ func secLeaks(out string) []string {
 
 func TestPasswordLeakCheckDetects(t *testing.T) {
 	// The check below must be able to fail: every form is detected.
-	for _, s := range []string{secSecretPW, url.QueryEscape(secSecretPW), url.PathEscape(secWrongPW),
-		url.UserPassword("app", secSecretPW).String(), fmt.Sprintf("%q", secSecretPW), pq.QuoteLiteral(secWrongPW)} {
-		if len(secLeaks("before "+s+" after")) == 0 {
+	for _, s := range []string{secretPW, url.QueryEscape(secretPW), url.PathEscape(wrongPW),
+		url.UserPassword("app", secretPW).String(), fmt.Sprintf("%q", secretPW), pq.QuoteLiteral(wrongPW)} {
+		if len(leaks("before "+s+" after")) == 0 {
 			t.Errorf("leak check misses %q", s)
 		}
 	}
-	if l := secLeaks("pgmig: error: password authentication failed for user \"app\" ********"); len(l) > 0 {
+	if l := leaks("pgmig: error: password authentication failed for user \"app\" ********"); len(l) > 0 {
 		t.Errorf("false positive %v", l)
 	}
 }
 
-// secEscapeKV quotes v for a key=value connection string.
-func secEscapeKV(v string) string {
+// escapeKV quotes v for a key=value connection string.
+func escapeKV(v string) string {
 	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(v) + "'"
 }
 
-// secEscapePgpass escapes v for a field of a .pgpass line.
-func secEscapePgpass(v string) string {
+// escapePgpass escapes v for a field of a .pgpass line.
+func escapePgpass(v string) string {
 	return strings.NewReplacer(`\`, `\\`, `:`, `\:`).Replace(v)
 }
 
-// secScramCluster is a private cluster where role app logs in over TCP with
-// scram-sha-256 and password secSecretPW; postgres keeps trust for the harness.
-type secScramCluster struct {
+// scramCluster is a private cluster where role app logs in over TCP with
+// scram-sha-256 and password secretPW; postgres keeps trust for the harness.
+type scramCluster struct {
 	c     *migratortest.Cluster
 	srv   *migratortest.Server
 	admin *sql.DB // superuser postgres, database postgres
 }
 
-func secStartScramCluster(t *testing.T) *secScramCluster {
+func startScramCluster(t testing.TB) *scramCluster {
 	t.Helper()
 	c := migratortest.StartCluster(t, migratortest.ClusterOptions{})
-	secWriteServerFile(t, c, "pg_hba.conf", []byte(
+	writeServerFile(t, c, "pg_hba.conf", []byte(
 		"local all all trust\n"+
 			"host all postgres 127.0.0.1/32 trust\n"+
 			"host all all 127.0.0.1/32 scram-sha-256\n"), 0o600)
-	secRestart(t, c)
+	restart(t, c)
 	admin, err := sql.Open("postgres", c.DSN("postgres"))
 	if err != nil {
 		t.Fatal(err)
@@ -467,7 +400,7 @@ func secStartScramCluster(t *testing.T) *secScramCluster {
 	if _, err := admin.Exec("SET password_encryption = 'scram-sha-256'"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := admin.Exec("CREATE ROLE app LOGIN CREATEDB PASSWORD " + pq.QuoteLiteral(secSecretPW)); err != nil {
+	if _, err := admin.Exec("CREATE ROLE app LOGIN CREATEDB PASSWORD " + pq.QuoteLiteral(secretPW)); err != nil {
 		t.Fatal(err)
 	}
 	var stored string
@@ -478,11 +411,11 @@ func secStartScramCluster(t *testing.T) *secScramCluster {
 	if err := admin.QueryRow("SELECT count(*) FROM pg_hba_file_rules WHERE 'scram-sha-256' = auth_method AND 'all' = ANY(user_name)").Scan(&rules); err != nil || rules != 1 {
 		t.Fatalf("pg_hba.conf not in effect: %d scram rules (%v)", rules, err)
 	}
-	return &secScramCluster{c: c, srv: c.Server(t), admin: admin}
+	return &scramCluster{c: c, srv: c.Server(t), admin: admin}
 }
 
 // newAppDatabase creates a database owned by app.
-func (s *secScramCluster) newAppDatabase(t *testing.T) *migratortest.Database {
+func (s *scramCluster) newAppDatabase(t testing.TB) *migratortest.Database {
 	t.Helper()
 	d := s.srv.NewDatabase(t)
 	if _, err := d.DB.Exec("ALTER DATABASE " + pq.QuoteIdentifier(d.Name) + " OWNER TO app"); err != nil {
@@ -491,41 +424,41 @@ func (s *secScramCluster) newAppDatabase(t *testing.T) *migratortest.Database {
 	return d
 }
 
-// secPasswordSource is one way of handing pgmig the password.
-type secPasswordSource struct {
+// passwordSource is one way of handing pgmig the password.
+type passwordSource struct {
 	name string
 	// conn returns the --url value and the environment for password pw,
 	// database db and port port.
 	conn func(t *testing.T, pw, db string, port int) (string, map[string]string)
 }
 
-func secNoPasswordURL(db string, port int) string {
+func noPasswordURL(db string, port int) string {
 	return (&url.URL{Scheme: "postgres", User: url.User("app"), Host: fmt.Sprintf("127.0.0.1:%d", port),
 		Path: "/" + db, RawQuery: "sslmode=disable"}).String()
 }
 
-var secPasswordSources = []secPasswordSource{
+var passwordSources = []passwordSource{
 	{"url", func(t *testing.T, pw, db string, port int) (string, map[string]string) {
 		return (&url.URL{Scheme: "postgres", User: url.UserPassword("app", pw), Host: fmt.Sprintf("127.0.0.1:%d", port),
 			Path: "/" + db, RawQuery: "sslmode=disable"}).String(), nil
 	}},
 	{"keyvalue", func(t *testing.T, pw, db string, port int) (string, map[string]string) {
-		return fmt.Sprintf("host=127.0.0.1 port=%d user=app dbname=%s sslmode=disable password=%s", port, secEscapeKV(db), secEscapeKV(pw)), nil
+		return fmt.Sprintf("host=127.0.0.1 port=%d user=app dbname=%s sslmode=disable password=%s", port, escapeKV(db), escapeKV(pw)), nil
 	}},
 	{"PGPASSWORD", func(t *testing.T, pw, db string, port int) (string, map[string]string) {
-		return secNoPasswordURL(db, port), map[string]string{"PGPASSWORD": pw}
+		return noPasswordURL(db, port), map[string]string{"PGPASSWORD": pw}
 	}},
 	{"PGPASSFILE", func(t *testing.T, pw, db string, port int) (string, map[string]string) {
 		path := filepath.Join(t.TempDir(), "pgpass")
-		if err := os.WriteFile(path, []byte("# test\n*:*:*:app:"+secEscapePgpass(pw)+"\n"), 0o600); err != nil {
+		if err := os.WriteFile(path, []byte("# test\n*:*:*:app:"+escapePgpass(pw)+"\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		return secNoPasswordURL(db, port), map[string]string{"PGPASSFILE": path}
+		return noPasswordURL(db, port), map[string]string{"PGPASSFILE": path}
 	}},
 }
 
 func TestPasswordNeverPrintedOnAnyPath(t *testing.T) {
-	s := secStartScramCluster(t)
+	s := startScramCluster(t)
 	port := s.c.Port()
 	// A transactional and a disable-transaction file: debug logs each
 	// statement of the latter.
@@ -542,27 +475,27 @@ func TestPasswordNeverPrintedOnAnyPath(t *testing.T) {
 	check := func(t *testing.T, label string, wantCode int, wantOut string, env map[string]string, args ...string) {
 		t.Helper()
 		runs++
-		code, stdout, stderr := secRunWithEnv(t, env, args...)
+		code, stdout, stderr := pgmigWith(t, runOptions{env: env}, args...)
 		if code != wantCode && !(wantCode < 0 && code > 0) {
 			t.Errorf("%s: exit %d, want %d\n%s%s", label, code, wantCode, stdout, stderr)
 		}
 		if !strings.Contains(stdout+stderr, wantOut) {
 			t.Errorf("%s: output does not contain %q:\n%s%s", label, wantOut, stdout, stderr)
 		}
-		if l := secLeaks(stdout + stderr); len(l) > 0 {
+		if l := leaks(stdout + stderr); len(l) > 0 {
 			t.Errorf("%s: password printed (%q):\nstdout:\n%s\nstderr:\n%s", label, l, stdout, stderr)
 		}
 	}
 
-	for _, src := range secPasswordSources {
+	for _, src := range passwordSources {
 		t.Run(src.name, func(t *testing.T) {
 			d := s.newAppDatabase(t)
 			dir := writeMigrations(t, files)
-			good, env := src.conn(t, secSecretPW, d.Name, port)
+			good, env := src.conn(t, secretPW, d.Name, port)
 
 			// Without the password the server refuses app: the password is
 			// what lets the success paths through.
-			check(t, "no password", exitConnect, "password authentication failed", nil, "--url", secNoPasswordURL(d.Name, port), "status", dir)
+			check(t, "no password", exitConnect, "password authentication failed", nil, "--url", noPasswordURL(d.Name, port), "status", dir)
 
 			for i, la := range logArgs {
 				pre := append(append([]string{}, la...), "--url", good)
@@ -577,14 +510,14 @@ func TestPasswordNeverPrintedOnAnyPath(t *testing.T) {
 				check(t, "plan "+label, 0, "", env, append(pre, "plan", "--json", dir)...)
 				check(t, "apply again "+label, 0, "nothing to apply", env, append(pre, "apply", dir)...)
 
-				created := fmt.Sprintf("pgmig_pw_%s_%d_%s", strings.ToLower(src.name), i, secRandomHex(t, 4))
-				dropDatabaseLater(t, s.admin, created)
+				created := fmt.Sprintf("pgmig_pw_%s_%d_%s", strings.ToLower(src.name), i, randomHex(t, 4))
+				s.srv.DropDatabaseLater(t, created)
 				check(t, "createdb "+label, 0, "created database", env, append(pre, "createdb", created)...)
 				check(t, "createdb exists "+label, 0, "already exists", env, append(pre, "createdb", created)...)
 
 				fresh := created + "_apply"
-				dropDatabaseLater(t, s.admin, fresh)
-				freshURL, freshEnv := src.conn(t, secSecretPW, fresh, port)
+				s.srv.DropDatabaseLater(t, fresh)
+				freshURL, freshEnv := src.conn(t, secretPW, fresh, port)
 				check(t, "apply --create-db "+label, 0, "created database", freshEnv, append(append([]string{}, la...), "--url", freshURL, "apply", "--create-db", dir)...)
 			}
 
@@ -593,24 +526,24 @@ func TestPasswordNeverPrintedOnAnyPath(t *testing.T) {
 			with := func(conn string, args ...string) []string {
 				return append(append(append([]string{}, dbg...), "--url", conn), args...)
 			}
-			wrong, wrongEnv := src.conn(t, secWrongPW, d.Name, port)
+			wrong, wrongEnv := src.conn(t, wrongPW, d.Name, port)
 			check(t, "wrong password", exitConnect, "password authentication failed", wrongEnv, with(wrong, "apply", dir)...)
 			check(t, "wrong password, console", exitConnect, "hint: check the user name and password", wrongEnv,
 				"--log-format", "console", "--url", wrong, "status", dir)
 			check(t, "wrong password, createdb", exitConnect, "password authentication failed", wrongEnv, with(wrong, "createdb", "x")...)
 			check(t, "wrong password, apply --create-db --json", exitConnect, `"error"`, wrongEnv, with(wrong, "apply", "--create-db", "--json", dir)...)
 
-			refused, refusedEnv := src.conn(t, secSecretPW, d.Name, 1)
+			refused, refusedEnv := src.conn(t, secretPW, d.Name, 1)
 			check(t, "refused port", exitConnect, "cannot connect to the database", refusedEnv, with(refused, "apply", dir)...)
 			check(t, "refused port, verify --json", exitConnect, "cannot connect", refusedEnv, with(refused, "verify", "--json", dir)...)
 
-			missing, missingEnv := src.conn(t, secSecretPW, "pgmig_no_such_db", port)
+			missing, missingEnv := src.conn(t, secretPW, "pgmig_no_such_db", port)
 			check(t, "missing database", exitConnect, "does not exist", missingEnv, with(missing, "apply", dir)...)
 			check(t, "missing database, plan", exitConnect, "does not exist", missingEnv, with(missing, "plan", dir)...)
 
 			bad := writeMigrations(t, map[string]string{"1_a.sql": "CREATE TABLE a (id int);", "2_b.sql": "SELECT 1;\nSELEC 2;\n"})
 			d2 := s.newAppDatabase(t)
-			conn2, env2 := src.conn(t, secSecretPW, d2.Name, port)
+			conn2, env2 := src.conn(t, secretPW, d2.Name, port)
 			check(t, "SQL failure", exitSQL, "SELEC 2", env2, with(conn2, "apply", bad)...)
 			check(t, "SQL failure --json", exitSQL, "SELEC", env2, with(conn2, "apply", "--json", bad)...)
 			check(t, "pending", exitPending, "", env2, with(conn2, "verify", bad)...)
@@ -619,17 +552,10 @@ func TestPasswordNeverPrintedOnAnyPath(t *testing.T) {
 			check(t, "integrity failure, status", 0, "changed", env2, with(conn2, "status", bad)...)
 			check(t, "integrity failure, verify --json", exitIntegrity, "changed", env2, with(conn2, "verify", "--json", bad)...)
 
-			lockConn, err := d.DB.Conn(context.Background())
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := lockConn.ExecContext(context.Background(), "SELECT pg_advisory_lock($1)", migrator.LockKey); err != nil {
-				t.Fatal(err)
-			}
+			holder := migratortest.HoldLock(t, d.DB, migrator.LockKey)
 			os.WriteFile(filepath.Join(dir, "3_c.sql"), []byte("SELECT 3;"), 0o644)
 			check(t, "lock timeout", exitLockTimeout, "timed out waiting for the migration lock", env, with(good, "apply", "--lock-wait", "300ms", dir)...)
-			lockConn.ExecContext(context.Background(), "SELECT pg_advisory_unlock($1)", migrator.LockKey)
-			lockConn.Close()
+			holder.Release()
 
 			check(t, "bad table", -1, "invalid table name", env, with(good, "apply", "--table", `"unterminated`, dir)...)
 		})
@@ -638,24 +564,24 @@ func TestPasswordNeverPrintedOnAnyPath(t *testing.T) {
 	// Connection settings that do not parse, with the password in them.
 	t.Run("invalid settings", func(t *testing.T) {
 		dir := writeMigrations(t, files)
-		esc := url.UserPassword("app", secSecretPW).String()
+		esc := url.UserPassword("app", secretPW).String()
 		for _, tt := range []struct {
 			name, url string
 			env       map[string]string
 		}{
 			{"URL with bad port", "postgres://" + esc + "@127.0.0.1:notaport/db", nil},
 			{"URL with bad sslmode", "postgres://" + esc + "@127.0.0.1:1/db?sslmode=sometimes", nil},
-			{"URL with bad escape", "postgres://app:" + secSecretMarker + "%zz@127.0.0.1/db", nil},
-			{"URL with raw space", "postgres://app:" + secSecretMarker + " x@127.0.0.1:notaport/db", nil},
-			{"key=value with bad sslmode", "host=127.0.0.1 port=1 password=" + secEscapeKV(secSecretPW) + " sslmode=sometimes", nil},
-			{"key=value unterminated", "host=127.0.0.1 password=" + secEscapeKV(secSecretPW) + " dbname='x", nil},
-			{"URL with raw double quote", "postgres://app:" + secSecretMarker + `"x@127.0.0.1/db`, nil},
-			{"URL with raw backslash", "postgres://app:" + secSecretMarker + `\x@127.0.0.1/db`, nil},
-			{"URL with raw tab", "postgres://app:" + secSecretMarker + "\tx@127.0.0.1:notaport/db", nil},
-			{"key=value with password in another key's name", "user=password_owner password=" + secEscapeKV(secSecretPW) + " sslmode=sometimes", nil},
-			{"key=value unquoted", "host=127.0.0.1 password=" + secSecretMarker + ` sslmode=sometimes`, nil},
-			{"PGPASSWORD with bad sslmode", "host=127.0.0.1 sslmode=sometimes", map[string]string{"PGPASSWORD": secSecretPW}},
-			{"PGPASSWORD with bad URL", "postgres://app@127.0.0.1:notaport/db", map[string]string{"PGPASSWORD": secSecretPW}},
+			{"URL with bad escape", "postgres://app:" + secretMarker + "%zz@127.0.0.1/db", nil},
+			{"URL with raw space", "postgres://app:" + secretMarker + " x@127.0.0.1:notaport/db", nil},
+			{"key=value with bad sslmode", "host=127.0.0.1 port=1 password=" + escapeKV(secretPW) + " sslmode=sometimes", nil},
+			{"key=value unterminated", "host=127.0.0.1 password=" + escapeKV(secretPW) + " dbname='x", nil},
+			{"URL with raw double quote", "postgres://app:" + secretMarker + `"x@127.0.0.1/db`, nil},
+			{"URL with raw backslash", "postgres://app:" + secretMarker + `\x@127.0.0.1/db`, nil},
+			{"URL with raw tab", "postgres://app:" + secretMarker + "\tx@127.0.0.1:notaport/db", nil},
+			{"key=value with password in another key's name", "user=password_owner password=" + escapeKV(secretPW) + " sslmode=sometimes", nil},
+			{"key=value unquoted", "host=127.0.0.1 password=" + secretMarker + ` sslmode=sometimes`, nil},
+			{"PGPASSWORD with bad sslmode", "host=127.0.0.1 sslmode=sometimes", map[string]string{"PGPASSWORD": secretPW}},
+			{"PGPASSWORD with bad URL", "postgres://app@127.0.0.1:notaport/db", map[string]string{"PGPASSWORD": secretPW}},
 		} {
 			t.Run(tt.name, func(t *testing.T) {
 				for _, cmd := range [][]string{{"apply", dir}, {"createdb"}, {"status", "--json", dir}} {
@@ -670,20 +596,20 @@ func TestPasswordNeverPrintedOnAnyPath(t *testing.T) {
 
 // ---------------------------------------------------------------- quoting
 
-// secWeirdName returns a database or schema name made of quotes, spaces,
+// weirdName returns a database or schema name made of quotes, spaces,
 // capitals and a semicolon, unique per call.
-func secWeirdName(t *testing.T) string {
-	return `My "DB"; DROP DATABASE postgres;-- ` + secRandomHex(t, 4)
+func weirdName(t *testing.T) string {
+	return `My "DB"; DROP DATABASE postgres;-- ` + randomHex(t, 4)
 }
 
-// secDatabases lists the databases of d's server.
-func secDatabases(t *testing.T, d *migratortest.Database) []string {
+// databases lists the databases of d's server.
+func databases(t *testing.T, d *migratortest.Database) []string {
 	t.Helper()
-	return secColumn[string](t, d, "SELECT datname FROM pg_database ORDER BY datname")
+	return column[string](t, d, "SELECT datname FROM pg_database ORDER BY datname")
 }
 
-// secColumn runs a one-column query on d and returns its values.
-func secColumn[T any](t *testing.T, d *migratortest.Database, query string) []T {
+// column runs a one-column query on d and returns its values.
+func column[T any](t *testing.T, d *migratortest.Database, query string) []T {
 	t.Helper()
 	rows, err := d.DB.Query(query)
 	if err != nil {
@@ -704,8 +630,8 @@ func secColumn[T any](t *testing.T, d *migratortest.Database, query string) []T 
 	return out
 }
 
-// secNewDatabases returns the names in after and not in before.
-func secNewDatabases(before, after []string) []string {
+// newDatabases returns the names in after and not in before.
+func newDatabases(before, after []string) []string {
 	var out []string
 	for _, n := range after {
 		if !slices.Contains(before, n) {
@@ -715,27 +641,23 @@ func secNewDatabases(before, after []string) []string {
 	return out
 }
 
-func secDropLater(t *testing.T, d *migratortest.Database, name string) {
-	dropDatabaseLater(t, d.DB, name)
-}
-
 func TestQuotingCreatedb(t *testing.T) {
 	d := migratortest.NewDatabase(t)
-	name := secWeirdName(t)
-	owner := `Ow"ner; DROP ROLE x;-- ` + secRandomHex(t, 4)
+	name := weirdName(t)
+	owner := `Ow"ner; DROP ROLE x;-- ` + randomHex(t, 4)
 	if _, err := d.DB.Exec("CREATE ROLE " + pq.QuoteIdentifier(owner)); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { d.DB.Exec("DROP ROLE IF EXISTS " + pq.QuoteIdentifier(owner)) })
-	secDropLater(t, d, name)
-	before := secDatabases(t, d)
+	migratortest.Shared(t).DropDatabaseLater(t, name)
+	before := databases(t, d)
 	code, stdout, stderr := pgmig(t, "--url", d.DSN, "createdb", "--owner", owner, "--template", "template0", name)
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
 	}
-	after := secDatabases(t, d)
-	if got := secNewDatabases(before, after); len(got) != 1 || got[0] != name || len(after) != len(before)+1 {
-		t.Fatalf("new secDatabases %q (before %q, after %q), want exactly %q", got, before, after, name)
+	after := databases(t, d)
+	if got := newDatabases(before, after); len(got) != 1 || got[0] != name || len(after) != len(before)+1 {
+		t.Fatalf("new databases %q (before %q, after %q), want exactly %q", got, before, after, name)
 	}
 	var dba string
 	if err := d.DB.QueryRow("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = $1", name).Scan(&dba); err != nil || dba != owner {
@@ -746,15 +668,15 @@ func TestQuotingCreatedb(t *testing.T) {
 	}
 	// Again: exists, nothing happens.
 	code, _, stderr = pgmig(t, "--url", d.DSN, "createdb", name)
-	if code != 0 || !strings.Contains(stderr, "already exists") || len(secDatabases(t, d)) != len(after) {
+	if code != 0 || !strings.Contains(stderr, "already exists") || len(databases(t, d)) != len(after) {
 		t.Fatalf("second createdb: exit %d\n%s", code, stderr)
 	}
 	// Values given as SQL literals are quoted too: a bad one is an error
 	// of PostgreSQL, and nothing is created.
-	evil := secWeirdName(t)
-	secDropLater(t, d, evil)
+	evil := weirdName(t)
+	migratortest.Shared(t).DropDatabaseLater(t, evil)
 	code, _, stderr = pgmig(t, "--url", d.DSN, "createdb", "--encoding", `UTF8' TEMPLATE template0 --`, evil)
-	if code == 0 || !strings.Contains(stderr, `UTF8' TEMPLATE template0 --`) || len(secDatabases(t, d)) != len(after) {
+	if code == 0 || !strings.Contains(stderr, `UTF8' TEMPLATE template0 --`) || len(databases(t, d)) != len(after) {
 		t.Fatalf("encoding with a quote: exit %d\n%s", code, stderr)
 	}
 }
@@ -818,10 +740,10 @@ func TestQuotingCreateDBInConnectionSettings(t *testing.T) {
 	}
 	dir := writeMigrations(t, map[string]string{"1_a.sql": "CREATE TABLE a (id int);"})
 	// key=value: the name in single quotes, ' and \ escaped with \.
-	kvName := `My 'DB' \ "x"; DROP DATABASE postgres;-- ` + secRandomHex(t, 4)
+	kvName := `My 'DB' \ "x"; DROP DATABASE postgres;-- ` + randomHex(t, 4)
 	kvEscaped := strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(kvName)
 	// URL: the name percent-encoded in the path.
-	urlName := secWeirdName(t) + ` 'q' /?#%`
+	urlName := weirdName(t) + ` 'q' /?#%`
 	u := &url.URL{Scheme: "postgres", User: url.User(cfg.User), Host: net.JoinHostPort(cfg.Host, fmt.Sprint(cfg.Port)),
 		Path: "/" + urlName, RawQuery: "sslmode=" + string(cfg.SSLMode)}
 	if cfg.Password != "" {
@@ -832,14 +754,14 @@ func TestQuotingCreateDBInConnectionSettings(t *testing.T) {
 		{"URL", urlName, u.String()},
 	} {
 		t.Run(tt.form, func(t *testing.T) {
-			secDropLater(t, d, tt.name)
-			before := secDatabases(t, d)
+			migratortest.Shared(t).DropDatabaseLater(t, tt.name)
+			before := databases(t, d)
 			code, stdout, stderr := pgmig(t, "--url", tt.settings, "apply", "--create-db", dir)
 			if code != 0 {
 				t.Fatalf("%s: exit %d\n%s%s", tt.settings, code, stdout, stderr)
 			}
-			if got := secNewDatabases(before, secDatabases(t, d)); len(got) != 1 || got[0] != tt.name {
-				t.Fatalf("new secDatabases %q, want exactly %q", got, tt.name)
+			if got := newDatabases(before, databases(t, d)); len(got) != 1 || got[0] != tt.name {
+				t.Fatalf("new databases %q, want exactly %q", got, tt.name)
 			}
 			db, err := sql.Open("postgres", d.DSNFor(tt.name))
 			if err != nil {

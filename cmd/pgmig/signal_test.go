@@ -1,35 +1,19 @@
 package main
 
 import (
-	"bytes"
 	"database/sql"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/pgmig/pgmig/migrator"
 	"github.com/pgmig/pgmig/migrator/migratortest"
 )
-
-// buildPgmig builds the pgmig binary once per test binary.
-func buildPgmig(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "pgmig")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
 
 // TestSignalsRollBackAndReleaseLock sends SIGINT and SIGTERM to a pgmig
 // process in the middle of a slow migration: the migration is cancelled and
 // rolled back, the lock released, and pgmig exits with 130.
 func TestSignalsRollBackAndReleaseLock(t *testing.T) {
-	bin := buildPgmig(t)
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		t.Run(sig.String(), func(t *testing.T) {
 			d := migratortest.NewDatabase(t)
@@ -37,26 +21,21 @@ func TestSignalsRollBackAndReleaseLock(t *testing.T) {
 				"1_fast.sql": "CREATE TABLE fast (id int);",
 				"2_slow.sql": "CREATE TABLE slow (id int);\nSELECT pg_sleep(60);",
 			})
-			cmd := exec.Command(bin, "--url", d.DSN, "--log-format", "json", "apply", dir)
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
+			p := startPgmig(t, "--url", d.DSN, "--log-format", "json", "apply", dir)
 			waitFor(t, d.DB, "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()")
 			start := time.Now()
-			cmd.Process.Signal(sig)
-			err := cmd.Wait()
-			code := cmd.ProcessState.ExitCode()
+			p.cmd.Process.Signal(sig)
+			code := p.wait(t)
+			stderr := p.stderr.String()
 			if code != exitInterrupted {
-				t.Fatalf("exit %d (%v), want %d\n%s", code, err, exitInterrupted, stderr.String())
+				t.Fatalf("exit %d, want %d\n%s", code, exitInterrupted, stderr)
 			}
 			if took := time.Since(start); took > 10*time.Second {
 				t.Errorf("exit took %s after the signal", took)
 			}
 			for _, want := range []string{"received: cancelling the running statement", "interrupted", "the migration lock was released"} {
-				if !strings.Contains(stderr.String(), want) {
-					t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
+				if !strings.Contains(stderr, want) {
+					t.Errorf("stderr lacks %q:\n%s", want, stderr)
 				}
 			}
 			var rows, locks int
@@ -64,8 +43,7 @@ func TestSignalsRollBackAndReleaseLock(t *testing.T) {
 			// When pgmig had to drop its connection to release the lock, the
 			// server ends that session a moment after pgmig exits.
 			for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-				d.DB.QueryRow(`SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND ((classid::bigint << 32) | objid::bigint) = $1`, migrator.LockKey).Scan(&locks)
-				if locks == 0 || time.Now().After(deadline) {
+				if locks = lockHolders(t, d.DB); locks == 0 || time.Now().After(deadline) {
 					break
 				}
 			}
@@ -78,6 +56,8 @@ func TestSignalsRollBackAndReleaseLock(t *testing.T) {
 	}
 }
 
+// waitFor waits until countQuery counts more than 0, failing the test after
+// 30 seconds.
 func waitFor(t *testing.T, db *sql.DB, countQuery string) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)

@@ -1,10 +1,6 @@
 package main
 
 import (
-	"crypto/sha1"
-	"encoding/hex"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -93,7 +89,7 @@ func TestCLIAppliedFileWithTypoHeaderOnlyWarns(t *testing.T) {
 	if _, err := d.DB.Exec(`CREATE TABLE b (id int)`); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.DB.Exec(`INSERT INTO migrations (id, name, hash) VALUES (2, 'b', $1)`, sha1Hex("2_b.sql"+typo)); err != nil {
+	if _, err := d.DB.Exec(`INSERT INTO migrations (id, name, hash) VALUES (2, 'b', $1)`, fileHash("2_b.sql", []byte(typo))); err != nil {
 		t.Fatal(err)
 	}
 	for _, cmd := range []string{"status", "verify", "plan", "apply"} {
@@ -108,16 +104,4 @@ func TestCLIAppliedFileWithTypoHeaderOnlyWarns(t *testing.T) {
 	if code != exitInvalidFiles || !strings.Contains(stderr, "3_c.sql: line 1: unknown header \"-- pgmig disable_hash_check\"; did you mean '-- pgmig disable-hash-check'?") {
 		t.Fatalf("apply: exit %d\n%s", code, stderr)
 	}
-}
-
-func writeFile(t *testing.T, dir, name, content string) {
-	t.Helper()
-	if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func sha1Hex(s string) string {
-	sum := sha1.Sum([]byte(s))
-	return hex.EncodeToString(sum[:])
 }

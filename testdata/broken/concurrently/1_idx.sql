@@ -1,0 +1,2 @@
+CREATE TABLE a (id int);
+CREATE INDEX CONCURRENTLY a_id ON a (id);

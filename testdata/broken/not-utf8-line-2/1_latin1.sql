@@ -1,0 +1,2 @@
+CREATE TABLE t (s text);
+INSERT INTO t VALUES ('café');

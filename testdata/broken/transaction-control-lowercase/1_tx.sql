@@ -1,0 +1,3 @@
+CREATE TABLE a (id int);
+commit;
+CREATE TABLE b (id int);

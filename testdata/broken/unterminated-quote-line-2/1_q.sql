@@ -1,0 +1,2 @@
+CREATE TABLE q (s text);
+INSERT INTO q VALUES ('it;
