@@ -3,13 +3,10 @@ package main
 import (
 	"context"
 	"database/sql"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/pgmig/pgmig/migrator"
 	"github.com/pgmig/pgmig/migrator/migratortest"
 )
 
@@ -22,29 +19,6 @@ func replicaOpen(t *testing.T, dsn string) *sql.DB {
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
-}
-
-// replicaTableExists reports whether relation name exists on db.
-func replicaTableExists(t *testing.T, db *sql.DB, name string) bool {
-	t.Helper()
-	var reg sql.NullString
-	if err := db.QueryRow("SELECT to_regclass($1)::text", name).Scan(&reg); err != nil {
-		t.Fatal(err)
-	}
-	return reg.Valid
-}
-
-// replicaLockHeld reports whether any session holds pgmig's lock on the
-// current database of db.
-func replicaLockHeld(t *testing.T, db *sql.DB) bool {
-	t.Helper()
-	var n int
-	if err := db.QueryRow(`SELECT count(*) FROM pg_locks
-		WHERE locktype = 'advisory' AND objsubid = 1 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-		AND ((classid::bigint << 32) | objid::bigint) = $1`, migrator.LockKey).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n > 0
 }
 
 func TestReplicaStandbyCLI(t *testing.T) {
@@ -72,7 +46,7 @@ func TestReplicaStandbyCLI(t *testing.T) {
 	}
 	t.Logf("apply on the standby: exit %d\n%s", code, stderr)
 	// A pending file: refused, and nothing applied.
-	writeMigrationFile(t, dir, "3_items.sql", "CREATE TABLE items (id int);\n")
+	writeFile(t, dir, "3_items.sql", "CREATE TABLE items (id int);\n")
 	code, _, stderr = pgmig(t, "--url", standbyDSN, "apply", dir)
 	if code != exitReadOnly || !strings.Contains(stderr, "hot standby") || !strings.Contains(stderr, "primary") {
 		t.Errorf("apply on the standby, one pending: exit %d, want %d\n%s", code, exitReadOnly, stderr)
@@ -81,7 +55,7 @@ func TestReplicaStandbyCLI(t *testing.T) {
 	if code != exitReadOnly {
 		t.Errorf("apply --json on the standby: exit %d, want %d\n%s", code, exitReadOnly, stderr)
 	}
-	if replicaTableExists(t, d.DB, "items") {
+	if relationExists(t, d.DB, "items") {
 		t.Error("the refused apply changed the primary")
 	}
 
@@ -111,14 +85,6 @@ func TestReplicaStandbyCLI(t *testing.T) {
 	}
 }
 
-// writeMigrationFile adds one file to a folder from writeMigrations.
-func writeMigrationFile(t *testing.T, dir, name, content string) {
-	t.Helper()
-	if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func TestPoolerTransactionModeCLI(t *testing.T) {
 	d := migratortest.NewDatabase(t)
 	b := migratortest.Shared(t).StartPgBouncer(t, migratortest.PgBouncerOptions{
@@ -131,10 +97,10 @@ func TestPoolerTransactionModeCLI(t *testing.T) {
 		t.Fatalf("apply through transaction mode: exit %d, want %d with a hint naming pool_mode = session\n%s", code, exitPooler, stderr)
 	}
 	t.Logf("apply through transaction mode: exit %d\n%s", code, stderr)
-	if replicaTableExists(t, d.DB, "migrations") || replicaTableExists(t, d.DB, "a") {
+	if relationExists(t, d.DB, "migrations") || relationExists(t, d.DB, "a") {
 		t.Error("the refused apply created the tracking table or applied the migration")
 	}
-	if replicaLockHeld(t, d.DB) {
+	if lockHolders(t, d.DB) > 0 {
 		t.Error("the refused apply left the migration lock held")
 	}
 	// Session mode in front of the same database works.
@@ -142,7 +108,7 @@ func TestPoolerTransactionModeCLI(t *testing.T) {
 	if code, _, stderr := pgmig(t, "--url", s.DSN(d.Name), "apply", dir); code != exitOK {
 		t.Fatalf("apply through session mode: exit %d\n%s", code, stderr)
 	}
-	if !replicaTableExists(t, d.DB, "a") {
+	if !relationExists(t, d.DB, "a") {
 		t.Error("apply through session mode did not apply 1_a.sql")
 	}
 }
