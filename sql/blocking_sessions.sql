@@ -1,4 +1,4 @@
--- The sessions that block server process {pid} (pg_blocking_pids: holders
+-- The sessions that block a server process (pg_blocking_pids: holders
 -- of conflicting locks and sessions queued ahead of it), with what an
 -- operator needs to decide about them.
 SELECT a.pid,

@@ -1,4 +1,4 @@
--- The invalid index named {name} on table {table} (a regclass literal) that a
+-- The invalid index of a given name on a given table (a regclass literal) that a
 -- failed CREATE INDEX CONCURRENTLY left behind, as a qualified name to drop.
 SELECT c.oid::regclass::text
 FROM pg_index i
