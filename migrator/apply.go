@@ -23,6 +23,10 @@ import (
 type MigrationResult struct {
 	Migration
 	Duration time.Duration
+	// Waits is what a second connection saw while the migration ran
+	// (WithMonitor, WithTerminateBlockers, WithLockRetries); zero when it
+	// ended before anything looked.
+	Waits Waits
 }
 
 // ApplyResult describes what [Migrator.Apply] did. On failure it still
@@ -140,7 +144,10 @@ func (m *Migrator) ApplyTo(ctx context.Context, target int) (_ *ApplyResult, err
 		// Every commit but the last skips the WAL flush; the last one
 		// flushes them all (unless each migration must flush).
 		async := !m.opts.syncEach && i < len(pending)-1 && !mig.DisableTransaction
-		d, err := m.run(ctx, s, mig, async)
+		if m.opts.beforeMigration != nil {
+			m.opts.beforeMigration(i+1, len(pending), mig)
+		}
+		d, waits, err := m.run(ctx, s, mig, async)
 		if err != nil {
 			if asyncCommits {
 				flush(ctx, conn)
@@ -148,7 +155,7 @@ func (m *Migrator) ApplyTo(ctx context.Context, target int) (_ *ApplyResult, err
 			return res, err
 		}
 		asyncCommits = async
-		res.Applied = append(res.Applied, MigrationResult{Migration: mig, Duration: d})
+		res.Applied = append(res.Applied, MigrationResult{Migration: mig, Duration: d, Waits: waits})
 		m.opts.log.Info("applied migration", "id", mig.ID, "name", mig.Name, "file", mig.File, "duration", d)
 	}
 	return res, nil
@@ -203,8 +210,9 @@ func (m *Migrator) applied(sts []MigrationStatus) (n int, hashCheckSkipped []Mig
 // byID returns the migration file with that id (ids are 1..n).
 func (m *Migrator) byID(id int) Migration { return m.migrations[id-1] }
 
-// run applies one migration and records it.
-func (m *Migrator) run(ctx context.Context, s *session, mig Migration, async bool) (time.Duration, error) {
+// run applies one migration and records it, and returns how long it took
+// and what the second connection saw of it.
+func (m *Migrator) run(ctx context.Context, s *session, mig Migration, async bool) (time.Duration, Waits, error) {
 	t := m.timeoutsOf(mig)
 	var prefix, suffix string
 	if !mig.DisableTransaction {
@@ -218,13 +226,14 @@ func (m *Migrator) run(ctx context.Context, s *session, mig Migration, async boo
 	}
 	query, body, err := m.readQuery(mig, prefix, suffix)
 	if err != nil {
-		return 0, err
+		return 0, Waits{}, err
 	}
 	start := time.Now()
+	var waits Waits
 	if mig.DisableTransaction {
-		err = m.runStatements(ctx, s, mig, t, body)
+		err = m.runStatements(ctx, s, mig, t, body, &waits)
 	} else {
-		err = m.retryOnLockTimeout(ctx, s, mig, t, true, func() error {
+		err = m.retryOnLockTimeout(ctx, s, mig, t, true, 0, 0, &waits, func() error {
 			return runTransaction(ctx, s.conn, mig, query, body, len(prefix))
 		})
 	}
@@ -233,7 +242,7 @@ func (m *Migrator) run(ctx context.Context, s *session, mig Migration, async boo
 	}
 	if merr := (*MigrationError)(nil); errors.As(err, &merr) {
 		if merr.SQLState == "PGM01" {
-			return time.Since(start), &PoolerError{PID: s.pid, Reason: fmt.Sprintf("%s before %s ran (nothing of it was applied)", merr.Message, mig.File)}
+			return time.Since(start), waits, &PoolerError{PID: s.pid, Reason: fmt.Sprintf("%s before %s ran (nothing of it was applied)", merr.Message, mig.File)}
 		}
 		if merr.Timeout == nil {
 			merr.Timeout = t.explain(mig, merr.SQLState)
@@ -246,7 +255,7 @@ func (m *Migrator) run(ctx context.Context, s *session, mig Migration, async boo
 			explainSilentLoss(ctx, m.db, err, "transaction_timeout", time.Since(start))
 		}
 	}
-	return time.Since(start), err
+	return time.Since(start), waits, err
 }
 
 // timeouts are the lock_timeout and statement_timeout of one migration's
@@ -305,24 +314,25 @@ func (t timeouts) statements(scope string) string {
 // on a lock timeout (SQLSTATE 55P03) and WithLockRetries allows: each
 // attempt must have changed nothing when it failed (a rolled-back
 // transaction, or one statement outside a transaction). While an attempt
-// runs long enough to be waiting, a second connection notes who blocks it.
+// runs long enough to be waiting, a second connection notes who blocks it
+// (and reports, with WithMonitor), adding what it saw to waits. stmt and
+// stmts number the statement of a disable-transaction file (0 otherwise).
 // When the retries run out, the error lists every attempt.
-func (m *Migrator) retryOnLockTimeout(ctx context.Context, s *session, mig Migration, t timeouts, retryable bool, attempt func() error) error {
+func (m *Migrator) retryOnLockTimeout(ctx context.Context, s *session, mig Migration, t timeouts, retryable bool, stmt, stmts int, waits *Waits, attempt func() error) error {
 	retries := m.opts.lockRetries
 	if !retryable {
 		retries = 0
 	}
 	var attempts []LockAttempt
 	for n := 1; ; n++ {
-		var watch *blockerWatch
-		if retries > 0 && t.lock > 0 {
-			watch = m.watchBlockers(s.pid, max(t.lock/2, 10*time.Millisecond), max(t.lock/4, 10*time.Millisecond))
-		}
+		watch := m.watch(s, mig, t, retries > 0, stmt, stmts, n)
 		began := time.Now()
 		err := attempt()
 		var blockers []Blocker
 		if watch != nil {
-			blockers = watch.done()
+			w := watch.Stop()
+			waits.Add(w)
+			blockers = w.LastBlockers
 		}
 		var merr *MigrationError
 		if err == nil || !errors.As(err, &merr) || merr.SQLState != "55P03" || ctx.Err() != nil {
@@ -431,7 +441,7 @@ func blankOut(b []byte) {
 // fails on a lock timeout changed nothing and runs again (retryOnLockTimeout);
 // a CREATE INDEX CONCURRENTLY runs again only after the invalid index its
 // failure left is dropped, concurrently.
-func (m *Migrator) runStatements(ctx context.Context, s *session, mig Migration, t timeouts, body string) error {
+func (m *Migrator) runStatements(ctx context.Context, s *session, mig Migration, t timeouts, body string, waits *Waits) error {
 	start := time.Now()
 	stmts, err := sqlscan.Split(body)
 	if err != nil {
@@ -442,7 +452,7 @@ func (m *Migrator) runStatements(ctx context.Context, s *session, mig Migration,
 	}
 	for i, st := range stmts {
 		index, table, concurrent := sqlscan.ConcurrentIndex(st)
-		err := m.retryOnLockTimeout(ctx, s, mig, t, retryableAlone(st, concurrent), func() error {
+		err := m.retryOnLockTimeout(ctx, s, mig, t, retryableAlone(st, concurrent), i+1, len(stmts), waits, func() error {
 			if concurrent {
 				if err := m.dropInvalidIndex(ctx, s.conn, index, table); err != nil {
 					return newMigrationError(mig, body, st.Text, st.Offset, i+1, len(stmts), err)

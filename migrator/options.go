@@ -20,6 +20,12 @@ type options struct {
 	// migration without a header of its own; 0: none.
 	lockTimeout, statementTimeout time.Duration
 	lockRetries                   int // runs of a migration again after a lock timeout
+
+	monitorAfter       time.Duration         // WithMonitor's threshold; 0: no reports
+	monitorReport      func(MigrationReport) // nil: log each report
+	hideBlockerQueries bool
+	terminateIdleAfter time.Duration // 0: terminate nothing
+	beforeMigration    func(n, of int, mig Migration)
 }
 
 // lockReportInterval is the time between two "still waiting for the lock"
@@ -181,4 +187,60 @@ func checkTimeout(d time.Duration) error {
 		return fmt.Errorf("%s is above PostgreSQL's limit of %s", d, maxTimeout)
 	}
 	return nil
+}
+
+// WithMonitor makes Apply look at every migration that has run for longer
+// than after (for a disable-transaction file: every statement), through a
+// second connection of the *sql.DB, and report what it sees every few
+// seconds (as often as after, from 100ms up to 2s) until it ends: how long
+// it has run, its server process's wait event, how long it has waited for
+// a lock and who blocks it (pg_blocking_pids: pid, user, application,
+// client, state, transaction age, query), and PostgreSQL's progress of a
+// CREATE INDEX, REINDEX, CLUSTER, VACUUM FULL or VACUUM. report is called
+// with each report, from another goroutine but never twice at once and
+// never after the statement ended; a nil report logs each one at info
+// level ("migration still running", see MigrationReport.LogAttrs). A
+// migration that ends sooner costs a timer and no query. A *sql.DB limited
+// to one connection is not watched.
+func WithMonitor(after time.Duration, report func(MigrationReport)) Option {
+	return func(o *options) error {
+		if after <= 0 {
+			return fmt.Errorf("monitor threshold must be positive, got %s", after)
+		}
+		o.monitorAfter, o.monitorReport = after, report
+		return nil
+	}
+}
+
+// WithBlockerQueries(false) leaves the query text of blocking sessions out
+// of reports, logs and errors (it may hold data). By default the first 200
+// characters are shown.
+func WithBlockerQueries(show bool) Option {
+	return func(o *options) error { o.hideBlockerQueries = !show; return nil }
+}
+
+// WithTerminateBlockers makes Apply terminate (pg_terminate_backend) the
+// sessions that block a migration's statement and have been idle in a
+// transaction for longer than d, counted from the moment they went idle
+// (pg_stat_activity.state_change), logging each one at warn level. A
+// session that runs a query is never terminated, however long it blocks.
+// It looks from d (at most 5s) after the statement started, then every
+// few seconds, through a second connection. Terminating takes the
+// privileges of pg_signal_backend or the blocker's role. Zero, the
+// default, terminates nothing.
+func WithTerminateBlockers(d time.Duration) Option {
+	return func(o *options) error {
+		if d < 0 {
+			return fmt.Errorf("terminate-blockers threshold must not be negative, got %s", d)
+		}
+		o.terminateIdleAfter = d
+		return nil
+	}
+}
+
+// WithBeforeMigration makes Apply call f before it runs each pending
+// migration, with its position n (1-based) among the of migrations the
+// call runs: for showing "n/of" while a long run proceeds.
+func WithBeforeMigration(f func(n, of int, mig Migration)) Option {
+	return func(o *options) error { o.beforeMigration = f; return nil }
 }

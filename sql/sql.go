@@ -76,6 +76,13 @@ var (
 	// BlockingSessions lists the sessions that block a server process.
 	// Placeholder: {pid}.
 	BlockingSessions = load("blocking_sessions.sql")
+	// BackendActivity tells what a server process is doing: state, wait
+	// event, lock wait and progress. Placeholder: {pid}.
+	BackendActivity = load("backend_activity.sql")
+	// TerminateIdleBlockers terminates the sessions that block a server
+	// process and have been idle in a transaction for longer than some
+	// seconds. Placeholders: {pid}, {seconds}.
+	TerminateIdleBlockers = load("terminate_idle_blockers.sql")
 	// InvalidIndex finds an invalid index left by CREATE INDEX
 	// CONCURRENTLY. Placeholders: {table}, {name} (quoted literals).
 	InvalidIndex = load("invalid_index.sql")

@@ -17,7 +17,8 @@ type app struct {
 	red            *redactor
 	log            zerolog.Logger
 	globals        *Globals
-	lockTaken      bool // the command took the migration lock (apply)
+	lockTaken      bool        // the command took the migration lock (apply)
+	status         *statusLine // the terminal's status line; nil when stderr is no terminal or logs are JSON
 }
 
 // folderFlags are the flags of every command that reads a migrations folder

@@ -21,6 +21,10 @@ type applyCmd struct {
 	LockTimeout      time.Duration `name:"lock-timeout" help:"lock_timeout for the migrations' statements (e.g. 2s; a file's '-- pgmig lock-timeout' header wins; default: the session's setting). Never applies to pgmig's bookkeeping or to --lock-wait." placeholder:"DURATION"`
 	StatementTimeout time.Duration `name:"statement-timeout" help:"statement_timeout for the migrations' statements (e.g. 10m; a file's '-- pgmig statement-timeout' header wins; default: the session's setting)." placeholder:"DURATION"`
 	LockRetries      int           `name:"lock-retries" help:"Run a migration again, up to N times, when it failed on a lock timeout: it was rolled back, so it starts afresh after a pause of 500ms doubling to 1m, with jitter (default 0)." placeholder:"N"`
+
+	ReportAfter            time.Duration `name:"report-after" default:"5s" help:"Once a migration (or a statement of a disable-transaction file) has run this long, report every few seconds, through a second connection, its wait event, who blocks it and PostgreSQL's progress of CREATE INDEX, REINDEX, CLUSTER and VACUUM: a status line on a terminal, one log event per report in JSON logs, the waits per migration with --json. 0 turns it off." placeholder:"DURATION"`
+	NoBlockerQueries       bool          `name:"no-blocker-queries" help:"Leave the query text of blocking sessions out of reports, logs and errors."`
+	TerminateBlockersAfter time.Duration `name:"terminate-blockers-after" help:"Terminate (pg_terminate_backend) sessions that block a migration and have been idle in a transaction for longer than this (e.g. 30s), logging each one; a session running a query is never terminated (default: terminate nothing)." placeholder:"DURATION"`
 	createdbOptions
 }
 
@@ -41,6 +45,8 @@ Examples:
   pgmig apply ./migrations
   pgmig apply --lock-wait 2m --url postgres://deploy@db/app ./migrations
   pgmig apply --lock-timeout 2s --lock-retries 5 ./migrations   # never queue behind a long transaction
+  pgmig apply --report-after 1s ./migrations       # who blocks, and index build progress, after 1s
+  pgmig apply --terminate-blockers-after 1m ./migrations   # end sessions idle in a transaction for 1m that block
   pgmig apply --to 12 ./migrations          # stop after migration 12
   pgmig apply --dry-run ./migrations        # show what would run
   pgmig apply --create-db --table ops.schema_migrations ./migrations`
@@ -65,6 +71,12 @@ func (c *applyCmd) Validate() error {
 	if c.LockRetries < 0 {
 		return fmt.Errorf("--lock-retries must not be negative, got %d", c.LockRetries)
 	}
+	if c.ReportAfter < 0 {
+		return fmt.Errorf("--report-after must not be negative, got %s", c.ReportAfter)
+	}
+	if c.TerminateBlockersAfter < 0 {
+		return fmt.Errorf("--terminate-blockers-after must not be negative, got %s", c.TerminateBlockersAfter)
+	}
 	return nil
 }
 
@@ -73,8 +85,19 @@ func (c *applyCmd) Run(ctx context.Context, a *app) error {
 		p := planCmd{folderFlags: c.folderFlags, To: c.To}
 		return p.Run(ctx, a)
 	}
-	o, err := c.open(a, migrator.WithLockWait(c.LockWait), migrator.WithSyncCommitEach(c.SyncEach),
-		migrator.WithLockTimeout(c.LockTimeout), migrator.WithStatementTimeout(c.StatementTimeout), migrator.WithLockRetries(c.LockRetries))
+	opts := []migrator.Option{migrator.WithLockWait(c.LockWait), migrator.WithSyncCommitEach(c.SyncEach),
+		migrator.WithLockTimeout(c.LockTimeout), migrator.WithStatementTimeout(c.StatementTimeout), migrator.WithLockRetries(c.LockRetries),
+		migrator.WithBlockerQueries(!c.NoBlockerQueries), migrator.WithTerminateBlockers(c.TerminateBlockersAfter)}
+	if a.status != nil {
+		st := &applyStatus{line: a.status}
+		opts = append(opts, migrator.WithBeforeMigration(st.before))
+		if c.ReportAfter > 0 {
+			opts = append(opts, migrator.WithMonitor(c.ReportAfter, st.report))
+		}
+	} else if c.ReportAfter > 0 {
+		opts = append(opts, migrator.WithMonitor(c.ReportAfter, nil)) // one log event per report
+	}
+	o, err := c.open(a, opts...)
 	if err != nil {
 		return c.report(a, &migrator.ApplyResult{}, err)
 	}
@@ -87,6 +110,7 @@ func (c *applyCmd) Run(ctx context.Context, a *app) error {
 	a.log.Info().Str("database", o.settings.describe("")).Str("dir", c.Dir).Int("files", len(o.migrator.Migrations())).Msg("applying migrations")
 	a.lockTaken = true
 	res, err := o.migrator.ApplyTo(ctx, c.To)
+	a.status.clear()
 	err = explain(o.settings, err)
 	if ie := (*migrator.IntegrityError)(nil); errors.As(err, &ie) {
 		err = fmt.Errorf("%w\nnothing was applied", err)
@@ -109,6 +133,7 @@ func (c *applyCmd) report(a *app, res *migrator.ApplyResult, err error) error {
 		for _, m := range res.Applied {
 			j := fromMigration(m.Migration)
 			j.DurationMS = millis(m.Duration)
+			j.Waits = fromWaits(m.Waits, a.red.redact)
 			r.Applied = append(r.Applied, j)
 		}
 		writeJSON(a.stdout, r, err, a.red.redact)

@@ -29,6 +29,7 @@ func main() {
 // returns the exit code.
 func run(args []string, stdout, stderr io.Writer) int {
 	terminal := isTerminal(stderr)
+	rawStderr := stderr
 	red := &redactor{}
 	stderr = red.writer(stderr)
 	stdout = red.writer(stdout)
@@ -57,16 +58,23 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 
-	ctx, stop := interruptContext(stderr)
-	defer stop()
 	app := &app{stdout: stdout, stderr: stderr, red: red, globals: &cli.Globals}
+	logOut := stderr
+	if terminal && (cli.LogFormat == "auto" || cli.LogFormat == "console" || cli.LogFormat == "") {
+		// Console logs on a terminal: they share it with the status line.
+		app.status = newStatusLine(stderr, rawStderr.(interface{ Fd() uintptr }).Fd())
+		logOut = app.status
+	}
+	ctx, stop := interruptContext(logOut)
+	defer stop()
 	level := cli.LogLevel
 	if cli.Verbose {
 		level = "debug"
 	}
-	app.log = newLogger(stderr, terminal, cli.LogFormat, level)
+	app.log = newLogger(logOut, terminal, cli.LogFormat, level)
 	kctx.BindTo(ctx, (*context.Context)(nil))
 	err = kctx.Run(app)
+	app.status.clear()
 	code := exitCode(err)
 	if err != nil {
 		msg := red.redact(err.Error())

@@ -25,6 +25,15 @@ type jsonMigration struct {
 	Reason             string   `json:"reason,omitempty"`
 	DisableTransaction bool     `json:"disable_transaction"`
 	DisableHashCheck   bool     `json:"disable_hash_check"`
+	// Waits: apply, a migration that ran long enough to be looked at.
+	Waits *jsonWaits `json:"waits,omitempty"`
+}
+
+type jsonWaits struct {
+	Looks             int           `json:"looks"`
+	LongestLockWaitMS *float64      `json:"longest_lock_wait_ms"`
+	Blockers          []jsonBlocker `json:"blockers"`
+	Terminated        []jsonBlocker `json:"terminated"`
 }
 
 type jsonProblem struct {
@@ -71,7 +80,30 @@ type jsonBlocker struct {
 	Client             string  `json:"client"`
 	State              string  `json:"state"`
 	TransactionSeconds float64 `json:"transaction_seconds"`
+	StateSeconds       float64 `json:"state_seconds"`
 	Query              string  `json:"query"`
+}
+
+func fromBlocker(b migrator.Blocker, redact func(string) string) jsonBlocker {
+	return jsonBlocker{PID: b.PID, User: b.User, ApplicationName: b.ApplicationName, Client: b.Client, State: b.State,
+		TransactionSeconds: b.TransactionFor.Seconds(), StateSeconds: b.StateFor.Seconds(), Query: redact(b.Query)}
+}
+
+func fromBlockers(bs []migrator.Blocker, redact func(string) string) []jsonBlocker {
+	out := []jsonBlocker{}
+	for _, b := range bs {
+		out = append(out, fromBlocker(b, redact))
+	}
+	return out
+}
+
+// fromWaits is nil for a migration nothing looked at.
+func fromWaits(w migrator.Waits, redact func(string) string) *jsonWaits {
+	if w.Looks == 0 {
+		return nil
+	}
+	return &jsonWaits{Looks: w.Looks, LongestLockWaitMS: millis(w.LongestLockWait),
+		Blockers: fromBlockers(w.Blockers, redact), Terminated: fromBlockers(w.Terminated, redact)}
 }
 
 type jsonLockHolder struct {
@@ -171,12 +203,7 @@ func toJSONError(err error, redact func(string) string) *jsonError {
 			j.Timeout = &jsonTimeout{Setting: t.Name, Value: t.Value, Source: t.Source}
 		}
 		for _, a := range merr.Attempts {
-			ja := jsonAttempt{DurationMS: millis(a.Duration), Blockers: []jsonBlocker{}}
-			for _, b := range a.Blockers {
-				ja.Blockers = append(ja.Blockers, jsonBlocker{PID: b.PID, User: b.User, ApplicationName: b.ApplicationName,
-					Client: b.Client, State: b.State, TransactionSeconds: b.TransactionFor.Seconds(), Query: redact(b.Query)})
-			}
-			j.Attempts = append(j.Attempts, ja)
+			j.Attempts = append(j.Attempts, jsonAttempt{DurationMS: millis(a.Duration), Blockers: fromBlockers(a.Blockers, redact)})
 		}
 	case errors.Is(err, context.Canceled):
 	}
