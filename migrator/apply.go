@@ -38,6 +38,9 @@ type ApplyResult struct {
 	Duration         time.Duration     // whole call, lock wait included
 	Table            string            // tracking table, schema-qualified
 	Remaining        int               // pending migrations left out by the target
+	// SingleTransaction is true when the pending migrations ran in one
+	// transaction (WithSingleTransaction): on failure none was applied.
+	SingleTransaction bool
 }
 
 // Apply takes the migration lock, creates the tracking table if needed,
@@ -114,6 +117,11 @@ func (m *Migrator) ApplyTo(ctx context.Context, target int) (_ *ApplyResult, err
 	if err != nil {
 		return res, err
 	}
+	if m.opts.singleTx {
+		if err := checkSingleTransaction(pending); err != nil {
+			return res, err
+		}
+	}
 	// Every check passed: only now create what is missing.
 	if !exists {
 		table, err = m.createTable(ctx, conn)
@@ -129,6 +137,11 @@ func (m *Migrator) ApplyTo(ctx context.Context, target int) (_ *ApplyResult, err
 	res.AlreadyApplied, res.HashCheckSkipped = m.applied(sts)
 	for _, s := range res.HashCheckSkipped {
 		m.opts.log.Warn("file changed since it was applied; hash check skipped (disable-hash-check)", "id", s.ID, "file", s.File)
+	}
+	if m.opts.singleTx && len(pending) > 0 {
+		res.SingleTransaction = true
+		res.Applied, err = m.runSingleTransaction(ctx, s, pending)
+		return res, err
 	}
 	asyncCommits := false
 	for i, mig := range pending {

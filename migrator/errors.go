@@ -359,6 +359,9 @@ type MigrationError struct {
 	Statement  int  // 1-based statement of a disable-transaction file, 0 otherwise
 	Statements int  // statements in that file
 	Recording  bool // all statements ran; recording the row failed
+	// SingleTransaction: the migration ran in one transaction with all
+	// pending ones (WithSingleTransaction), so none of them was applied.
+	SingleTransaction bool
 }
 
 // Unwrap returns the driver error.
@@ -425,6 +428,8 @@ func (e *MigrationError) Error() string {
 		}
 	}
 	switch {
+	case e.SingleTransaction:
+		b.WriteString("\nthe single transaction of all pending migrations was rolled back: none of them was applied")
 	case e.Recording:
 		fmt.Fprintf(&b, "\nall %d statements of this disable-transaction migration ran and stay committed, but recording it failed;"+
 			" a rerun runs the whole file again", e.Statements)

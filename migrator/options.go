@@ -19,7 +19,8 @@ type options struct {
 	// lockTimeout and statementTimeout apply to the statements of every
 	// migration without a header of its own; 0: none.
 	lockTimeout, statementTimeout time.Duration
-	lockRetries                   int // runs of a migration again after a lock timeout
+	lockRetries                   int  // runs of a migration again after a lock timeout
+	singleTx                      bool // all pending migrations in one transaction
 
 	monitorAfter       time.Duration         // WithMonitor's threshold; 0: no reports
 	monitorReport      func(MigrationReport) // nil: log each report

@@ -55,7 +55,7 @@ var (
 	// {duration_val}.
 	RecordMigration = load("record_migration.sql")
 	// MigrationDuration is an expression: milliseconds since the current
-	// transaction began.
+	// query string arrived.
 	MigrationDuration = load("migration_duration.sql")
 	// DatabaseExists tells whether a database exists and whether the server
 	// is a hot standby. Placeholder: {name}.

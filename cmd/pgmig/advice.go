@@ -19,6 +19,7 @@ func explain(settings *connSettings, err error) error {
 		readOnly  *migrator.ReadOnlyError
 		pooler    *migrator.PoolerError
 		pending   *migrator.PendingError
+		single    *migrator.SingleTransactionError
 		lost      *migrator.ConnectionLostError
 	)
 	switch {
@@ -37,6 +38,8 @@ func explain(settings *connSettings, err error) error {
 		return withHint(err, "connect to the primary server; status and verify work on a standby")
 	case errors.As(err, &readOnly):
 		return withHint(err, "connect with a role or database where default_transaction_read_only is off")
+	case errors.As(err, &single):
+		return withHint(err, "apply without --single-transaction, or with --to up to the migration before the first of them")
 	case errors.As(err, &pending):
 		return withHint(err, "run 'pgmig apply' to apply them")
 	case errors.As(err, &lost):

@@ -18,6 +18,8 @@ type applyCmd struct {
 	CreateDB bool          `name:"create-db" help:"Create the database first if it does not exist (as 'pgmig createdb')."`
 	SyncEach bool          `name:"sync-commit-each" help:"Wait for the WAL flush at every migration's commit (default: only the last commit of a run waits, which makes all of them durable)."`
 
+	SingleTransaction bool `name:"single-transaction" help:"Apply all pending migrations and their bookkeeping rows in one transaction: if one fails, none stays applied. Refused when a pending file carries disable-transaction."`
+
 	LockTimeout      time.Duration `name:"lock-timeout" help:"lock_timeout for the migrations' statements (e.g. 2s; a file's '-- pgmig lock-timeout' header wins; default: the session's setting). Never applies to pgmig's bookkeeping or to --lock-wait." placeholder:"DURATION"`
 	StatementTimeout time.Duration `name:"statement-timeout" help:"statement_timeout for the migrations' statements (e.g. 10m; a file's '-- pgmig statement-timeout' header wins; default: the session's setting)." placeholder:"DURATION"`
 	LockRetries      int           `name:"lock-retries" help:"Run a migration again, up to N times, when it failed on a lock timeout: it was rolled back, so it starts afresh after a pause of 500ms doubling to 1m, with jitter (default 0)." placeholder:"N"`
@@ -49,6 +51,7 @@ Examples:
   pgmig apply --terminate-blockers-after 1m ./migrations   # end sessions idle in a transaction for 1m that block
   pgmig apply --to 12 ./migrations          # stop after migration 12
   pgmig apply --dry-run ./migrations        # show what would run
+  pgmig apply --single-transaction ./migrations   # all or nothing
   pgmig apply --create-db --table ops.schema_migrations ./migrations`
 }
 
@@ -87,7 +90,8 @@ func (c *applyCmd) Run(ctx context.Context, a *app) error {
 	}
 	opts := []migrator.Option{migrator.WithLockWait(c.LockWait), migrator.WithSyncCommitEach(c.SyncEach),
 		migrator.WithLockTimeout(c.LockTimeout), migrator.WithStatementTimeout(c.StatementTimeout), migrator.WithLockRetries(c.LockRetries),
-		migrator.WithBlockerQueries(!c.NoBlockerQueries), migrator.WithTerminateBlockers(c.TerminateBlockersAfter)}
+		migrator.WithBlockerQueries(!c.NoBlockerQueries), migrator.WithTerminateBlockers(c.TerminateBlockersAfter),
+		migrator.WithSingleTransaction(c.SingleTransaction)}
 	if a.status != nil {
 		st := &applyStatus{line: a.status}
 		opts = append(opts, migrator.WithBeforeMigration(st.before))
@@ -129,7 +133,7 @@ func (c *applyCmd) report(a *app, res *migrator.ApplyResult, err error) error {
 	if c.JSON {
 		r := &jsonReport{Command: "apply", Target: c.To, Applied: []jsonMigration{}, AlreadyApplied: ptr(res.AlreadyApplied),
 			HashCheckSkipped: fromMigrations(res.HashCheckSkipped), DurationMS: millis(res.Duration),
-			Table: res.Table, Remaining: res.Remaining}
+			Table: res.Table, Remaining: res.Remaining, SingleTransaction: res.SingleTransaction}
 		for _, m := range res.Applied {
 			j := fromMigration(m.Migration)
 			j.DurationMS = millis(m.Duration)

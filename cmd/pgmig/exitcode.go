@@ -98,6 +98,7 @@ func exitCode(err error) int {
 		target    *migrator.TargetError
 		pending   *migrator.PendingError
 		option    *migrator.OptionError
+		single    *migrator.SingleTransactionError
 		lostConn  *migrator.ConnectionLostError
 		table     *migrator.TableError
 		elsewhere *migrator.TableElsewhereError
@@ -110,7 +111,7 @@ func exitCode(err error) int {
 		return exitOK
 	case errors.Is(err, context.Canceled):
 		return exitInterrupted
-	case errors.As(err, &usage), errors.As(err, &target), errors.As(err, &option):
+	case errors.As(err, &usage), errors.As(err, &target), errors.As(err, &option), errors.As(err, &single):
 		return exitUsage
 	case errors.As(err, &folder), errors.As(err, &listing), errors.As(err, &files):
 		return exitInvalidFiles

@@ -72,6 +72,7 @@ func TestExitCodeOfEachError(t *testing.T) {
 		{&migrator.PoolerError{}, exitPooler},
 		{&migrator.TargetError{}, exitUsage},
 		{&migrator.OptionError{Err: errors.New("bad")}, exitUsage},
+		{&migrator.SingleTransactionError{Files: []string{"2_cic.sql"}}, exitUsage},
 		{withHint(&migrator.PoolerError{}, "advice"), exitPooler},
 		{fmt.Errorf("interrupted: %w", context.Canceled), exitInterrupted},
 		{errors.New("anything else"), exitFailure},

@@ -131,7 +131,10 @@ type jsonReport struct {
 	Warnings         []jsonProblem    `json:"warnings,omitempty"`
 	LockHolders      []jsonLockHolder `json:"lock_holders,omitempty"`
 	DurationMS       *float64         `json:"duration_ms,omitempty"`
-	Error            *jsonError       `json:"error,omitempty"`
+	// SingleTransaction: apply --single-transaction ran the pending
+	// migrations in one transaction.
+	SingleTransaction bool       `json:"single_transaction,omitempty"`
+	Error             *jsonError `json:"error,omitempty"`
 }
 
 func millis(d time.Duration) *float64 {

@@ -93,6 +93,8 @@ func printApplied(w io.Writer, res *migrator.ApplyResult, err error) {
 	switch {
 	case len(res.Applied) == 0:
 		fmt.Fprintf(w, "up to date: %s applied, nothing to do\n", plural(res.AlreadyApplied, "migration"))
+	case res.SingleTransaction:
+		fmt.Fprintf(w, "%d applied in one transaction in %s, %d already applied\n", len(res.Applied), roundedDuration(res.Duration), res.AlreadyApplied)
 	default:
 		fmt.Fprintf(w, "%d applied in %s, %d already applied\n", len(res.Applied), roundedDuration(res.Duration), res.AlreadyApplied)
 	}
