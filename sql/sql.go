@@ -62,6 +62,16 @@ var (
 	DatabaseExists = load("database_exists.sql")
 	// CreateDatabase creates a database. Placeholders: {name}, {options}.
 	CreateDatabase = load("create_database.sql")
+	// DropDatabaseCheck tells, before a drop, whether a database exists,
+	// whether the server is a hot standby, the session's own database and
+	// the server version number. Placeholder: {name} (a quoted literal).
+	DropDatabaseCheck = load("drop_database_check.sql")
+	// DropDatabase drops a database if it exists. Placeholders: {name} (a
+	// quoted identifier), {options} ("" or " WITH (FORCE)").
+	DropDatabase = load("drop_database.sql")
+	// TerminateDatabaseSessions ends the other sessions of a database and
+	// counts them. Placeholder: {name} (a quoted literal).
+	TerminateDatabaseSessions = load("terminate_database_sessions.sql")
 	// BeginMigration opens a migration's transaction.
 	BeginMigration = load("begin_migration.sql")
 	// AssertLockSession fails a migration's transaction before anything of

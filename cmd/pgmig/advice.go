@@ -44,6 +44,8 @@ func explain(settings *connSettings, err error) error {
 		return withHint(err, "run 'pgmig apply' to apply them")
 	case errors.As(err, &lost):
 		return withHint(err, "run 'pgmig apply' again to finish")
+	case errors.Is(err, migrator.ErrCurrentDatabase):
+		return withHint(err, "connect through another database of the server with --maintenance-db (for example template1)")
 	case errors.As(err, &pooler):
 		return withHint(err, "connect to PostgreSQL directly, or through a pooler in session mode (PgBouncer: pool_mode = session): "+
 			"pgmig holds the migration lock on one server session for the whole run")

@@ -38,6 +38,8 @@ type CLI struct {
 	Plan     planCmd          `cmd:"" help:"Show what apply would run, changing nothing."`
 	New      newCmd           `cmd:"" help:"Create the next migration file."`
 	Createdb createdbCmd      `cmd:"" help:"Create the database if it does not exist."`
+	Dropdb   dropdbCmd        `cmd:"" help:"Drop the database (asks first; --yes in scripts)."`
+	Reset    resetCmd         `cmd:"" help:"Drop, create and migrate the database: dropdb + createdb + apply (asks first)."`
 	Version  versionCmd       `cmd:"" help:"Print pgmig's version."`
 	V        kong.VersionFlag `name:"version" help:"Print pgmig's version and exit."`
 }

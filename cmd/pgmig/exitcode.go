@@ -25,6 +25,7 @@ const (
 	exitTableElsewhere = 10  // tracking table not found, but one exists in another schema
 	exitReadOnly       = 11  // hot standby or read-only session
 	exitPooler         = 12  // connection pooler in transaction or statement mode
+	exitRefused        = 13  // dropdb, reset: not confirmed, or a remote server
 	exitInterrupted    = 130 // SIGINT or SIGTERM
 )
 
@@ -50,6 +51,7 @@ var exitCodes = []exitCodeInfo{
 	{exitTableElsewhere, "table-elsewhere", "the tracking table is not where pgmig looks, but tables of its layout exist in other schemas: nothing was created or applied"},
 	{exitReadOnly, "read-only", "the server is a hot standby or the session is read-only: nothing was changed"},
 	{exitPooler, "pooler", "the connection does not keep one server session (a pooler in transaction or statement mode): nothing more was run"},
+	{exitRefused, "refused", "dropdb, reset: refused to destroy a database, not confirmed (--yes, or the name typed on a terminal) or on a server not on this machine (--allow-remote): nothing was changed"},
 	{exitInterrupted, "interrupted", "interrupted by SIGINT or SIGTERM: the running migration was cancelled and rolled back"},
 }
 
@@ -67,6 +69,12 @@ func exitCodeHelp() string {
 type usageError struct{ msg string }
 
 func (e *usageError) Error() string { return e.msg }
+
+// refusedError is a destructive command that pgmig refuses to run:
+// not confirmed, or aimed at a server on another machine.
+type refusedError struct{ msg string }
+
+func (e *refusedError) Error() string { return e.msg }
 
 // folderError is a migrations folder that cannot be used.
 type folderError struct{ msg string }
@@ -104,6 +112,7 @@ func exitCode(err error) int {
 		elsewhere *migrator.TableElsewhereError
 		readOnly  *migrator.ReadOnlyError
 		pooler    *migrator.PoolerError
+		refused   *refusedError
 		server    interface{ SQLState() string }
 	)
 	switch {
@@ -111,6 +120,10 @@ func exitCode(err error) int {
 		return exitOK
 	case errors.Is(err, context.Canceled):
 		return exitInterrupted
+	case errors.As(err, &refused):
+		return exitRefused
+	case errors.Is(err, migrator.ErrCurrentDatabase):
+		return exitUsage
 	case errors.As(err, &usage), errors.As(err, &target), errors.As(err, &option), errors.As(err, &single):
 		return exitUsage
 	case errors.As(err, &folder), errors.As(err, &listing), errors.As(err, &files):

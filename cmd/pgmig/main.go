@@ -22,12 +22,19 @@ func main() {
 		// at no measurable cost in time.
 		debug.SetGCPercent(50)
 	}
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(runWithStdin(os.Stdin, os.Args[1:], os.Stdout, os.Stderr))
 }
 
 // run is main without the process: it parses args, runs the command and
-// returns the exit code.
+// returns the exit code. It has no stdin: commands that would ask for a
+// confirmation (dropdb, reset) need --yes.
 func run(args []string, stdout, stderr io.Writer) int {
+	return runWithStdin(nil, args, stdout, stderr)
+}
+
+// runWithStdin is run with a stdin, from which dropdb and reset read the
+// typed confirmation when stdin and stderr are both terminals.
+func runWithStdin(stdin io.Reader, args []string, stdout, stderr io.Writer) int {
 	terminal := isTerminal(stderr)
 	rawStderr := stderr
 	red := &redactor{}
@@ -59,6 +66,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 
 	app := &app{stdout: stdout, stderr: stderr, red: red, globals: &cli.Globals}
+	if terminal && isTerminal(stdin) {
+		app.confirmIn = stdin
+	}
 	logOut := stderr
 	if terminal && (cli.LogFormat == "auto" || cli.LogFormat == "console" || cli.LogFormat == "") {
 		// Console logs on a terminal: they share it with the status line.
@@ -111,8 +121,8 @@ func interruptContext(stderr io.Writer) (context.Context, func()) {
 	return ctx, func() { signal.Stop(sigs); cancel() }
 }
 
-// isTerminal reports whether w is a terminal.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(interface{ Fd() uintptr })
+// isTerminal reports whether f (an *os.File) is a terminal.
+func isTerminal(v any) bool {
+	f, ok := v.(interface{ Fd() uintptr })
 	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
 }
