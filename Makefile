@@ -9,7 +9,7 @@ TESTFLAGS ?= -count=1 -timeout 20m
 all: lint test build
 
 build: ## build bin/pgmig
-	$(GO) build -o $(BIN) ./cmd/pgmig
+	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/pgmig
 
 test: ## run every test against a real PostgreSQL (PGMIG_TEST_DATABASE_URL or a throwaway cluster)
 	$(GO) test $(TESTFLAGS) $(PKGS)

@@ -21,7 +21,7 @@ Examples:
 
 // Globals are the flags every command takes.
 type Globals struct {
-	URL       string `help:"Connection URL or key=value string (default: $PGMIG_DATABASE_URL, $DATABASE_URL, then PG* variables)." placeholder:"URL"`
+	URL       string `help:"Connection URL or key=value string (default: $PGMIG_DATABASE_URL, $DATABASE_URL, then PG* variables)." placeholder:"URL" env:"-"`
 	LogFormat string `help:"Log format on stderr: auto (console on a terminal, JSON otherwise), console or json." enum:"auto,console,json" default:"auto"`
 	LogLevel  string `help:"Log level: debug, info, warn or error (default: info for JSON logs; warn for console logs, since stdout already tells people what happened)." enum:"debug,info,warn,error," default:""`
 	Verbose   bool   `short:"v" help:"More detail: debug logs (each statement of disable-transaction files) and hashes in tables."`
@@ -41,5 +41,5 @@ type CLI struct {
 	Dropdb   dropdbCmd        `cmd:"" help:"Drop the database (asks first; --yes in scripts)."`
 	Reset    resetCmd         `cmd:"" help:"Drop, create and migrate the database: dropdb + createdb + apply (asks first)."`
 	Version  versionCmd       `cmd:"" help:"Print pgmig's version."`
-	V        kong.VersionFlag `name:"version" help:"Print pgmig's version and exit."`
+	V        kong.VersionFlag `name:"version" help:"Print pgmig's version and exit." env:"-"`
 }

@@ -17,8 +17,8 @@ import (
 // (dropdb, reset): they refuse unless confirmed, and refuse a server on
 // another machine unless allowed.
 type destructiveFlags struct {
-	Yes         bool `help:"Drop without asking. Without a terminal to ask on (a script, CI) it is required; on a terminal pgmig otherwise asks you to type the database name."`
-	AllowRemote bool `name:"allow-remote" help:"Also drop on a server that is not on this machine. Without it pgmig refuses, before connecting, unless every host of the connection settings is a loopback address (127.0.0.0/8, ::1), localhost or a Unix socket."`
+	Yes         bool `help:"Drop without asking. Without a terminal to ask on (a script, CI) it is required; on a terminal pgmig otherwise asks you to type the database name. Never taken from the environment." env:"-"`
+	AllowRemote bool `name:"allow-remote" help:"Also drop on a server that is not on this machine. Without it pgmig refuses, before connecting, unless every host of the connection settings is a loopback address (127.0.0.0/8, ::1), localhost or a Unix socket. Never taken from the environment." env:"-"`
 }
 
 // confirm refuses, with a *refusedError and before any connection, to let

@@ -49,6 +49,12 @@ func clearEnv(t testing.TB) {
 		t.Setenv(k, "") // restores the old value when t ends
 		os.Unsetenv(k)
 	}
+	for _, kv := range os.Environ() { // every flag's PGMIG_* variable too
+		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "PGMIG_") {
+			t.Setenv(k, "")
+			os.Unsetenv(k)
+		}
+	}
 	t.Setenv("HOME", t.TempDir())
 }
 
@@ -185,7 +191,7 @@ func startPgmig(t testing.TB, args ...string) *proc {
 		drop[k] = true
 	}
 	for _, kv := range os.Environ() {
-		if k, _, _ := strings.Cut(kv, "="); !drop[k] {
+		if k, _, _ := strings.Cut(kv, "="); !drop[k] && !strings.HasPrefix(k, "PGMIG_") {
 			p.cmd.Env = append(p.cmd.Env, kv)
 		}
 	}

@@ -50,6 +50,10 @@ func runWithStdin(stdin io.Reader, args []string, stdout, stderr io.Writer) int 
 		kong.UsageOnError(),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
 		kong.Vars{"version": version()},
+		// Every flag also from PGMIG_<FLAG> (PGMIG_TABLE, PGMIG_LOCK_WAIT, ...),
+		// except --url (PGMIG_DATABASE_URL has its own rule), --version,
+		// and the confirmations of destructive commands.
+		kong.DefaultEnvars("PGMIG"),
 	)
 	if err != nil {
 		fmt.Fprintln(stderr, "pgmig: internal error:", err)
