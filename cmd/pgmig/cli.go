@@ -31,15 +31,16 @@ type Globals struct {
 type CLI struct {
 	Globals
 
-	Apply    applyCmd         `cmd:"" help:"Apply pending migrations from a folder."`
-	Status   statusCmd        `cmd:"" help:"Show the state of every migration (read-only)."`
-	Verify   verifyCmd        `cmd:"" help:"Fail unless the database is fully migrated and intact (read-only)."`
-	Validate validateCmd      `cmd:"" help:"Check the migration files alone, without a database."`
-	Plan     planCmd          `cmd:"" help:"Show what apply would run, changing nothing."`
-	New      newCmd           `cmd:"" help:"Create the next migration file."`
-	Createdb createdbCmd      `cmd:"" help:"Create the database if it does not exist."`
-	Dropdb   dropdbCmd        `cmd:"" help:"Drop the database (asks first; --yes in scripts)."`
-	Reset    resetCmd         `cmd:"" help:"Drop, create and migrate the database: dropdb + createdb + apply (asks first)."`
-	Version  versionCmd       `cmd:"" help:"Print pgmig's version."`
-	V        kong.VersionFlag `name:"version" help:"Print pgmig's version and exit." env:"-"`
+	Apply      applyCmd         `cmd:"" help:"Apply pending migrations from a folder."`
+	Status     statusCmd        `cmd:"" help:"Show the state of every migration (read-only)."`
+	Verify     verifyCmd        `cmd:"" help:"Fail unless the database is fully migrated and intact (read-only)."`
+	Validate   validateCmd      `cmd:"" help:"Check the migration files alone, without a database."`
+	Plan       planCmd          `cmd:"" help:"Show what apply would run, changing nothing."`
+	New        newCmd           `cmd:"" help:"Create the next migration file."`
+	Createdb   createdbCmd      `cmd:"" help:"Create the database if it does not exist."`
+	Dropdb     dropdbCmd        `cmd:"" help:"Drop the database (asks first; --yes in scripts)."`
+	Reset      resetCmd         `cmd:"" help:"Drop, create and migrate the database: dropdb + createdb + apply (asks first)."`
+	Version    versionCmd       `cmd:"" help:"Print pgmig's version."`
+	Completion completionCmd    `cmd:"" help:"Print the shell line that completes pgmig's commands and flags (bash, zsh, fish)."`
+	V          kong.VersionFlag `name:"version" help:"Print pgmig's version and exit." env:"-"`
 }

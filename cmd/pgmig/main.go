@@ -59,6 +59,9 @@ func runWithStdin(stdin io.Reader, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, "pgmig: internal error:", err)
 		return exitFailure
 	}
+	if completeCommandLine(parser) {
+		return exitOK
+	}
 	kctx, err := parser.Parse(args)
 	if exitCalled >= 0 { // --help or --version printed and asked to exit
 		return exitCalled
