@@ -47,11 +47,11 @@ func completionScript(shell, bin string) string {
 	q := "'" + strings.ReplaceAll(bin, "'", `'\''`) + "'"
 	switch shell {
 	case "zsh":
-		return "autoload -U +X bashcompinit && bashcompinit\ncomplete -o nospace -C " + q + " pgmig\n"
+		return "autoload -U +X bashcompinit && bashcompinit\ncomplete -C " + q + " pgmig\n"
 	case "fish":
 		return "complete -c pgmig -f -a '(env COMP_LINE=(commandline -cp) " + strings.ReplaceAll(q, "'", `\'`) + ")'\n"
 	default:
-		return "complete -o nospace -C " + q + " pgmig\n"
+		return "complete -C " + q + " pgmig\n"
 	}
 }
 

@@ -22,7 +22,7 @@ func TestCompletion(t *testing.T) {
 			}
 		})
 	}
-	for shell, want := range map[string]string{"bash": "complete -o nospace -C ", "zsh": "bashcompinit", "fish": "complete -c pgmig -f -a '(env COMP_LINE=(commandline -cp) "} {
+	for shell, want := range map[string]string{"bash": "complete -C ", "zsh": "bashcompinit", "fish": "complete -c pgmig -f -a '(env COMP_LINE=(commandline -cp) "} {
 		code, stdout, _ := pgmig(t, "completion", shell)
 		if code != exitOK || !strings.Contains(stdout, want) || !strings.Contains(stdout, "pgmig") {
 			t.Errorf("completion %s: exit %d\n%s", shell, code, stdout)
