@@ -40,6 +40,7 @@ type CLI struct {
 	Createdb   createdbCmd      `cmd:"" help:"Create the database if it does not exist."`
 	Dropdb     dropdbCmd        `cmd:"" help:"Drop the database (asks first; --yes in scripts)."`
 	Reset      resetCmd         `cmd:"" help:"Drop, create and migrate the database: dropdb + createdb + apply (asks first)."`
+	Renumber   renumberCmd      `cmd:"" help:"Move the migrations a merged branch added to the end of the numbering."`
 	Version    versionCmd       `cmd:"" help:"Print pgmig's version."`
 	Completion completionCmd    `cmd:"" help:"Print the shell line that completes pgmig's commands and flags (bash, zsh, fish)."`
 	V          kong.VersionFlag `name:"version" help:"Print pgmig's version and exit." env:"-"`

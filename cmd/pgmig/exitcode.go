@@ -26,6 +26,7 @@ const (
 	exitReadOnly       = 11  // hot standby or read-only session
 	exitPooler         = 12  // connection pooler in transaction or statement mode
 	exitRefused        = 13  // dropdb, reset: not confirmed, or a remote server
+	exitRenumber       = 14  // renumber: a file that would be renamed is applied
 	exitInterrupted    = 130 // SIGINT or SIGTERM
 )
 
@@ -52,6 +53,7 @@ var exitCodes = []exitCodeInfo{
 	{exitReadOnly, "read-only", "the server is a hot standby or the session is read-only: nothing was changed"},
 	{exitPooler, "pooler", "the connection does not keep one server session (a pooler in transaction or statement mode): nothing more was run"},
 	{exitRefused, "refused", "dropdb, reset: refused to destroy a database, not confirmed (--yes, or the name typed on a terminal) or on a server not on this machine (--allow-remote): nothing was changed"},
+	{exitRenumber, "applied-would-move", "renumber: a file that would be renamed is applied in the database: nothing was renamed"},
 	{exitInterrupted, "interrupted", "interrupted by SIGINT or SIGTERM: the running migration was cancelled and rolled back"},
 }
 
@@ -113,6 +115,7 @@ func exitCode(err error) int {
 		readOnly  *migrator.ReadOnlyError
 		pooler    *migrator.PoolerError
 		refused   *refusedError
+		applied   *appliedError
 		server    interface{ SQLState() string }
 	)
 	switch {
@@ -122,6 +125,8 @@ func exitCode(err error) int {
 		return exitInterrupted
 	case errors.As(err, &refused):
 		return exitRefused
+	case errors.As(err, &applied):
+		return exitRenumber
 	case errors.Is(err, migrator.ErrCurrentDatabase):
 		return exitUsage
 	case errors.As(err, &usage), errors.As(err, &target), errors.As(err, &option), errors.As(err, &single):
