@@ -112,3 +112,38 @@ func (c *connSettings) explainConnectError(err error, dbname string) error {
 	}
 	return &migrator.ConnectError{Err: fmt.Errorf("%w (connecting to %s, settings from %s)%s", err, c.describe(dbname), c.source, hint)}
 }
+
+// onMaintenanceDB runs fn on a maintenance database of the server, for
+// CREATE and DROP DATABASE: the one named, else postgres, then template1
+// when postgres does not exist, leaving out skip (the database the command
+// is about). A connection error of fn that says the database does not
+// exist moves on to the next one; other errors end it.
+func (c *connSettings) onMaintenanceDB(named, skip string, fn func(db *sql.DB, dbname string) error) error {
+	candidates := []string{named}
+	if named == "" {
+		candidates = nil
+		for _, dbname := range []string{"postgres", "template1"} {
+			if dbname != skip {
+				candidates = append(candidates, dbname)
+			}
+		}
+	}
+	var lastErr error
+	for _, dbname := range candidates {
+		db, err := c.openDB(dbname)
+		if err != nil {
+			return err
+		}
+		err = fn(db, dbname)
+		db.Close()
+		var ce *migrator.ConnectError
+		if !errors.As(err, &ce) {
+			return err
+		}
+		lastErr = c.explainConnectError(ce.Err, dbname)
+		if pq.As(ce.Err, "3D000") == nil {
+			return lastErr
+		}
+	}
+	return lastErr
+}

@@ -2,10 +2,9 @@ package main
 
 import (
 	"context"
-	"errors"
+	"database/sql"
 	"fmt"
 
-	"github.com/lib/pq"
 	"github.com/pgmig/pgmig/migrator"
 )
 
@@ -47,28 +46,10 @@ func (o *createdbOptions) create(ctx context.Context, a *app, settings *connSett
 	if name == "" {
 		name = settings.cfg.Database
 	}
-	maint := []string{o.MaintenanceDB}
-	if o.MaintenanceDB == "" {
-		maint = []string{"postgres", "template1"}
-	}
-	var lastErr error
-	for _, dbname := range maint {
-		db, err := settings.openDB(dbname)
-		if err != nil {
-			return err
-		}
+	return settings.onMaintenanceDB(o.MaintenanceDB, "", func(db *sql.DB, dbname string) error {
 		created, err := migrator.CreateDatabase(ctx, db, name, migrator.CreateDatabaseOptions{
 			Owner: o.Owner, Template: o.Template, Encoding: o.Encoding, Locale: o.Locale,
 		})
-		db.Close()
-		var ce *migrator.ConnectError
-		if errors.As(err, &ce) {
-			lastErr = settings.explainConnectError(ce.Err, dbname)
-			if pqErr := pq.As(ce.Err, "3D000"); pqErr != nil {
-				continue // that maintenance database does not exist: try the next one
-			}
-			return lastErr
-		}
 		if err != nil {
 			return err
 		}
@@ -80,6 +61,5 @@ func (o *createdbOptions) create(ctx context.Context, a *app, settings *connSett
 			fmt.Fprintf(a.stdout, "database %s already exists\n", name)
 		}
 		return nil
-	}
-	return lastErr
+	})
 }

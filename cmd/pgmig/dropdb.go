@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -153,33 +154,10 @@ func (c *dropdbCmd) Run(ctx context.Context, a *app) error {
 // leaving out name itself) and says on stdout what it did. It asks nothing:
 // the caller has confirmed.
 func dropDatabase(ctx context.Context, a *app, settings *connSettings, maintenanceDB, name string) error {
-	maint := []string{maintenanceDB}
-	if maintenanceDB == "" {
-		maint = nil
-		for _, db := range []string{"postgres", "template1"} {
-			if db != name {
-				maint = append(maint, db)
-			}
-		}
-	}
-	var lastErr error
-	for _, dbname := range maint {
-		db, err := settings.openDB(dbname)
+	err := settings.onMaintenanceDB(maintenanceDB, name, func(db *sql.DB, dbname string) error {
+		dropped, err := migrator.DropDatabase(ctx, db, name)
 		if err != nil {
 			return err
-		}
-		dropped, err := migrator.DropDatabase(ctx, db, name)
-		db.Close()
-		var ce *migrator.ConnectError
-		if errors.As(err, &ce) {
-			lastErr = settings.explainConnectError(ce.Err, dbname)
-			if pqErr := pq.As(ce.Err, "3D000"); pqErr != nil {
-				continue // that maintenance database does not exist: try the next one
-			}
-			return lastErr
-		}
-		if err != nil {
-			return explain(nil, err)
 		}
 		if dropped {
 			a.log.Info().Str("database", name).Str("server", settings.describe(dbname)).Msg("dropped database")
@@ -189,6 +167,6 @@ func dropDatabase(ctx context.Context, a *app, settings *connSettings, maintenan
 			fmt.Fprintf(a.stdout, "database %s does not exist\n", name)
 		}
 		return nil
-	}
-	return lastErr
+	})
+	return explain(nil, err)
 }
