@@ -139,7 +139,9 @@ type Watch struct {
 	stop   chan struct{}
 
 	mu        sync.Mutex
-	stopped   bool
+	stopped   bool          // Stop was called
+	returned  bool          // Stop returned: nothing may be added or reported any more
+	inFlight  chan struct{} // closed when the current look ends; nil between looks
 	waits     Waits
 	waitSince time.Time // first look that saw the current lock wait (servers before 14)
 }
@@ -161,20 +163,37 @@ func Start(db *sql.DB, pid int, opts Options, report func(Report)) *Watch {
 	return w
 }
 
-// Stop ends the watch and returns what it saw. It returns at once: a look
-// in flight is not waited for (lib/pq can only ask the server to cancel a
-// query, and behind a full pooler even that may hang); its result is
+// Stop ends the watch and returns what it saw. A look in flight gets up
+// to stopWait to finish, since it may just have terminated a blocker (which
+// is what let the migration end) and that must not go unrecorded; past
+// that it is not waited for (lib/pq can only ask the server to cancel a
+// query, and behind a full pooler even that may hang): its result is
 // dropped, and it ends on its own within a few seconds.
 func (w *Watch) Stop() Waits {
 	w.timer.Stop()
 	w.mu.Lock()
-	defer w.mu.Unlock()
 	if !w.stopped {
 		w.stopped = true
 		close(w.stop)
 	}
+	inFlight := w.inFlight
+	w.mu.Unlock()
+	if inFlight != nil {
+		t := time.NewTimer(stopWait)
+		select {
+		case <-inFlight:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.returned = true
 	return w.waits
 }
+
+// stopWait bounds how long Stop waits for a look in flight.
+const stopWait = 2 * time.Second
 
 func (w *Watch) run() {
 	t := time.NewTimer(0)
@@ -192,13 +211,23 @@ func (w *Watch) run() {
 
 // look queries once and reports.
 func (w *Watch) look() {
+	w.mu.Lock()
+	if w.stopped {
+		w.mu.Unlock()
+		return
+	}
+	done := make(chan struct{})
+	w.inFlight = done
+	w.mu.Unlock()
+	defer close(done)
 	ctx, cancel := context.WithTimeout(context.Background(), sampleTimeout)
 	defer cancel()
 	r, found := w.query(ctx)
 	now := time.Now()
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.stopped || !found {
+	w.inFlight = nil
+	if w.returned || !found {
 		return
 	}
 	r.Elapsed = now.Sub(w.start)
