@@ -47,6 +47,12 @@ func resolveSettings(url string, red *redactor) (*connSettings, error) {
 		if errors.As(err, &ue) {
 			err = fmt.Errorf("invalid URL: %w", ue.Err)
 		}
+		if v, ok := unsupportedEnv(err); ok {
+			// lib/pq refuses some libpq variables outright (PGGSSENCMODE,
+			// PGCHANNELBINDING, ...): name the variable, not the URL.
+			return nil, &usageError{msg: fmt.Sprintf("invalid connection settings: $%s is set in the environment, and pgmig's driver "+
+				"(lib/pq) does not support it; unset it for pgmig (for example: env -u %s pgmig ...)", v, v)}
+		}
 		return nil, &usageError{msg: fmt.Sprintf("invalid connection settings (from %s): %s", source, red.redact(err.Error()))}
 	}
 	red.add(cfg.Password)
@@ -146,4 +152,15 @@ func (c *connSettings) onMaintenanceDB(named, skip string, fn func(db *sql.DB, d
 		}
 	}
 	return lastErr
+}
+
+// unsupportedEnv returns the libpq environment variable that lib/pq
+// refused to start with, if err says so.
+func unsupportedEnv(err error) (string, bool) {
+	rest, ok := strings.CutPrefix(err.Error(), "pq: environment variable $")
+	if !ok {
+		return "", false
+	}
+	name, _, _ := strings.Cut(rest, " ")
+	return name, name != ""
 }

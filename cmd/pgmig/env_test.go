@@ -50,3 +50,13 @@ func TestFlagsFromEnvironment(t *testing.T) {
 		t.Errorf("apply --help offers PGMIG_URL or PGMIG_VERSION:\n%s", stdout)
 	}
 }
+
+// TestUnsupportedLibpqVariableNamed: a libpq variable that lib/pq refuses
+// is named as coming from the environment, not blamed on the URL.
+func TestUnsupportedLibpqVariableNamed(t *testing.T) {
+	code, _, stderr := pgmigWith(t, runOptions{env: map[string]string{"PGGSSENCMODE": "disable"}},
+		"--url", "host=127.0.0.1 port=1 sslmode=disable", "status", t.TempDir())
+	if code != exitUsage || !strings.Contains(stderr, "$PGGSSENCMODE is set in the environment") || strings.Contains(stderr, "from --url") {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+}
