@@ -47,6 +47,18 @@ func block(t *testing.T, db *sql.DB, stmt string) *blocker {
 	return b
 }
 
+// blockedTable applies a migration that creates table t, then opens a
+// session that read t in a transaction and stays idle in it, so that a
+// later migration altering t waits for it. It returns the database, the
+// folder to add migrations to and the blocker.
+func blockedTable(t *testing.T) (*migratortest.Database, fstest.MapFS, *blocker) {
+	t.Helper()
+	d := migratortest.NewDatabase(t)
+	fsys := fstest.MapFS{"1_t.sql": file("CREATE TABLE t (id int);\n")}
+	mustApply(t, d.DB, fsys)
+	return d, fsys, block(t, d.DB, "SELECT * FROM t")
+}
+
 func (b *blocker) commit() { _, _ = b.conn.ExecContext(context.Background(), "COMMIT") }
 
 // commitWhenLogged commits once the log shows want (a retry, say).
@@ -86,10 +98,7 @@ func TestLockTimeoutRetriedUntilTheBlockerCommits(t *testing.T) {
 }
 
 func TestLockRetriesRunOut(t *testing.T) {
-	d := migratortest.NewDatabase(t)
-	fsys := fstest.MapFS{"1_t.sql": file("CREATE TABLE t (id int);\n")}
-	mustApply(t, d.DB, fsys)
-	b := block(t, d.DB, "SELECT * FROM t")
+	d, fsys, b := blockedTable(t)
 	fsys["2_add-column.sql"] = file("ALTER TABLE t ADD COLUMN note text;\n")
 	_, err := apply(t, d.DB, fsys, migrator.WithLockTimeout(200*time.Millisecond), migrator.WithLockRetries(2))
 	var merr *migrator.MigrationError
@@ -162,10 +171,7 @@ func TestLockTimeoutLeavesTheMigrationLockWaitAlone(t *testing.T) {
 // file only the statement that hit the lock timeout runs again; the one
 // before it ran once.
 func TestDisableTransactionStatementRetriedAlone(t *testing.T) {
-	d := migratortest.NewDatabase(t)
-	fsys := fstest.MapFS{"1_t.sql": file("CREATE TABLE t (id int);\n")}
-	mustApply(t, d.DB, fsys)
-	b := block(t, d.DB, "SELECT * FROM t")
+	d, fsys, b := blockedTable(t)
 	fsys["2_nontx.sql"] = file("-- pgmig disable-transaction\n-- pgmig lock-timeout 100ms\nCREATE TABLE side (id int);\nALTER TABLE t ADD COLUMN note text;\n")
 	var logs syncBuffer
 	b.commitWhenLogged(&logs, `"attempt":1`)

@@ -57,10 +57,7 @@ func (b *blocker) commitWhenReported(r *reports, n int) {
 }
 
 func TestMonitorReportsTheBlocker(t *testing.T) {
-	d := migratortest.NewDatabase(t)
-	fsys := fstest.MapFS{"1_t.sql": file("CREATE TABLE t (id int);\n")}
-	mustApply(t, d.DB, fsys)
-	b := block(t, d.DB, "SELECT * FROM t")
+	d, fsys, b := blockedTable(t)
 	fsys["2_add-column.sql"] = file("ALTER TABLE t ADD COLUMN note text;\n")
 	var got reports
 	b.commitWhenReported(&got, 2)
@@ -94,10 +91,7 @@ func TestMonitorReportsTheBlocker(t *testing.T) {
 }
 
 func TestMonitorLogsWithoutAFunctionAndHidesQueries(t *testing.T) {
-	d := migratortest.NewDatabase(t)
-	fsys := fstest.MapFS{"1_t.sql": file("CREATE TABLE t (id int);\n")}
-	mustApply(t, d.DB, fsys)
-	b := block(t, d.DB, "SELECT * FROM t")
+	d, fsys, b := blockedTable(t)
 	fsys["2_add-column.sql"] = file("ALTER TABLE t ADD COLUMN note text;\n")
 	var logs syncBuffer
 	b.commitWhenLogged(&logs, `"blocker_pids":[`+strconv.Itoa(b.pid)+`]`)
@@ -131,10 +125,7 @@ func TestMonitorIsQuietForQuickMigrations(t *testing.T) {
 }
 
 func TestTerminateBlockersEndsAnIdleOne(t *testing.T) {
-	d := migratortest.NewDatabase(t)
-	fsys := fstest.MapFS{"1_t.sql": file("CREATE TABLE t (id int);\n")}
-	mustApply(t, d.DB, fsys)
-	b := block(t, d.DB, "SELECT * FROM t")
+	d, fsys, b := blockedTable(t)
 	fsys["2_add-column.sql"] = file("ALTER TABLE t ADD COLUMN note text;\n")
 	var logs syncBuffer
 	res := mustApply(t, d.DB, fsys, migrator.WithTerminateBlockers(300*time.Millisecond), migrator.WithLogger(jsonLogger(&logs)))
