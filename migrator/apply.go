@@ -546,7 +546,7 @@ func (m *Migrator) Plan(ctx context.Context, target int) (*PlanResult, error) {
 	if err := m.checkTarget(target); err != nil {
 		return nil, err
 	}
-	holders, err := queryLockHolders(ctx, m.db)
+	holders, err := queryLockHolders(ctx, m.db, m.opts.lockKeyLiteral())
 	if err != nil {
 		return nil, &ConnectError{Err: err}
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strconv"
 	"time"
 
 	pgsql "github.com/pgmig/pgmig/sql"
@@ -26,8 +25,6 @@ func (h LockHolder) String() string {
 	return fmt.Sprintf("pid %d (%s, from %s, connected for %s)", h.PID, app, h.Client, h.ConnectedFor.Round(time.Second))
 }
 
-var lockKeyLiteral = strconv.FormatInt(LockKey, 10)
-
 // lock takes the migration lock on conn by polling pg_try_advisory_lock and
 // returns the server process that holds it. A blocking pg_advisory_lock is
 // avoided on purpose: its waiting query keeps a snapshot open, which makes
@@ -48,7 +45,7 @@ func (m *Migrator) lock(ctx context.Context, conn *sql.Conn) (pid int, err error
 	var lastPause time.Duration // idle time before the current attempt
 	for attempt := 1; ; attempt++ {
 		var standby, readOnly, heldBefore, ok bool
-		err := conn.QueryRowContext(ctx, pgsql.Render(pgsql.TryLock, "key", lockKeyLiteral)).
+		err := conn.QueryRowContext(ctx, pgsql.Render(pgsql.TryLock, "key", m.opts.lockKeyLiteral())).
 			Scan(&standby, &readOnly, &heldBefore, &ok, &pid)
 		if err != nil {
 			if attempt == 1 || ctx.Err() != nil || !connectionLost(err) {
@@ -175,7 +172,7 @@ func (m *Migrator) unlock(ctx context.Context, conn *sql.Conn, pid int) bool {
 	defer cancel()
 	var released bool
 	var on int
-	err := conn.QueryRowContext(ctx, pgsql.Render(pgsql.Unlock, "key", lockKeyLiteral)).Scan(&released, &on)
+	err := conn.QueryRowContext(ctx, pgsql.Render(pgsql.Unlock, "key", m.opts.lockKeyLiteral())).Scan(&released, &on)
 	if err == nil && released {
 		return true
 	}
@@ -194,13 +191,14 @@ func (m *Migrator) unlock(ctx context.Context, conn *sql.Conn, pid int) bool {
 // lockHolders lists the sessions that hold the migration lock. Errors are
 // ignored: this only feeds messages.
 func (m *Migrator) lockHolders(ctx context.Context, conn *sql.Conn) []LockHolder {
-	holders, _ := queryLockHolders(ctx, conn)
+	holders, _ := queryLockHolders(ctx, conn, m.opts.lockKeyLiteral())
 	return holders
 }
 
-// queryLockHolders lists the sessions, other than q's, that hold the lock.
-func queryLockHolders(ctx context.Context, q queryer) ([]LockHolder, error) {
-	rows, err := q.QueryContext(ctx, pgsql.Render(pgsql.LockHolders, "key", lockKeyLiteral))
+// queryLockHolders lists the sessions, other than q's, that hold the lock
+// key (as SQL text).
+func queryLockHolders(ctx context.Context, q queryer, key string) ([]LockHolder, error) {
+	rows, err := q.QueryContext(ctx, pgsql.Render(pgsql.LockHolders, "key", key))
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/lib/pq"
@@ -27,6 +28,7 @@ type options struct {
 	hideBlockerQueries bool
 	terminateIdleAfter time.Duration // 0: terminate nothing
 	beforeMigration    func(n, of int, mig Migration)
+	lockKey            int64 // advisory lock key; LockKey unless WithLockKey
 }
 
 // lockReportInterval is the time between two "still waiting for the lock"
@@ -38,6 +40,7 @@ func defaultOptions() options {
 		table:    DefaultTable,
 		log:      slog.New(slog.DiscardHandler),
 		lockPoll: time.Second,
+		lockKey:  LockKey,
 	}
 }
 
@@ -245,3 +248,16 @@ func WithTerminateBlockers(d time.Duration) Option {
 func WithBeforeMigration(f func(n, of int, mig Migration)) Option {
 	return func(o *options) error { o.beforeMigration = f; return nil }
 }
+
+// WithLockKey makes Apply take the session advisory lock key instead of
+// [LockKey], the key shared with postgres-migrations. Runs exclude each
+// other only when they use the same key: give it only to runs that must
+// not wait for runs on other tracking tables of the same database (one
+// tracking table per tenant schema, for example), and give every run on
+// that table the same key. Plan reports the holders of this key.
+func WithLockKey(key int64) Option {
+	return func(o *options) error { o.lockKey = key; return nil }
+}
+
+// lockKeyLiteral is the lock key as SQL text.
+func (o options) lockKeyLiteral() string { return strconv.FormatInt(o.lockKey, 10) }
