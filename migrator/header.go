@@ -15,6 +15,11 @@ var knownHeaders = []string{"disable-transaction", "disable-hash-check", "lock-t
 // valuedHeaders are the headers that take a value (a duration).
 var valuedHeaders = map[string]bool{"lock-timeout": true, "statement-timeout": true}
 
+// lintIgnore is the header that lists lint rules to leave out, as
+// '-- pgmig lint-ignore RULE[, RULE]': pgmig accepts it anywhere in a file
+// and leaves its rule list to the linter, which reads it.
+const lintIgnore = "lint-ignore"
+
 // headerTools are the words that introduce a header: pgmig's own and
 // postgres-migrations'.
 var headerTools = []string{"pgmig", "postgres-migrations"}
@@ -63,6 +68,9 @@ func parseHeaders(src string) headers {
 				}
 				continue
 			}
+			if isLintIgnore(words) {
+				continue
+			}
 			if name, value, ok := valuedHeader(words); ok {
 				d, err := parseTimeout(value)
 				if err != nil {
@@ -77,8 +85,8 @@ func parseHeaders(src string) headers {
 				continue
 			}
 			if looksLikeHeader(words) {
-				h.problems = append(h.problems, fmt.Sprintf("line %d: unknown header %q; did you mean '-- pgmig %s'? (known headers: %s)",
-					n, t, nearestHeader(words), strings.Join(knownHeaders, ", ")))
+				h.problems = append(h.problems, fmt.Sprintf("line %d: unknown header %q; did you mean '-- pgmig %s'? (known headers: %s, %s RULE)",
+					n, t, nearestHeader(words), strings.Join(knownHeaders, ", "), lintIgnore))
 				continue
 			}
 		}
@@ -118,6 +126,13 @@ func valuedHeader(words string) (name, value string, ok bool) {
 		return "", "", false
 	}
 	return f[1], f[2], true
+}
+
+// isLintIgnore reports whether the words of a comment line are
+// 'pgmig lint-ignore' followed by at least one more word.
+func isLintIgnore(words string) bool {
+	f := strings.Fields(words)
+	return len(f) >= 3 && f[0] == "pgmig" && f[1] == lintIgnore
 }
 
 // noTimeout marks a timeout that a file does not set.

@@ -30,6 +30,10 @@ func TestParseHeaders(t *testing.T) {
 		{name: "colon", src: "-- pgmig: disable-transaction\n", misplaced: 1},
 		{name: "prose that starts with disable", src: "-- disable triggers while loading\n"},
 		{name: "pgmig inside a word", src: "-- pgmigrations are great\n"},
+		{name: "lint-ignore", src: "-- pgmig lint-ignore drop-column, rename-table\nALTER TABLE t DROP COLUMN c;\n"},
+		{name: "lint-ignore later in file", src: "SELECT 1;\n  -- pgmig lint-ignore truncate-table\nTRUNCATE t;\n"},
+		{name: "lint-ignore without a rule", src: "-- pgmig lint-ignore\n", misplaced: 1},
+		{name: "lint-ignore typo", src: "-- pgmig lint-ingore drop-column\n", misplaced: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
