@@ -3,10 +3,13 @@ package migratortest
 import (
 	"bytes"
 	"context"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pgmig/pgmig/migrator/pgcluster"
 )
 
 // DumpSchema runs pg_dump --schema-only --no-owner --no-privileges on d,
@@ -19,8 +22,7 @@ import (
 func DumpSchema(t testing.TB, d *Database, args ...string) ([]byte, bool) {
 	t.Helper()
 	major := d.server.Version(t)
-	bins, _ := findBinaries("") // a server found through PGMIG_TEST_DATABASE_URL needs none
-	pgDump := findClientProgram(bins, "pg_dump", major)
+	pgDump := pgcluster.FindClientProgram(os.Getenv(pgcluster.BinDirEnv), "pg_dump", major)
 	if pgDump == "" {
 		t.Skipf("no pg_dump of PostgreSQL %d or newer to dump the test server with", major)
 		return nil, false

@@ -4,8 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"io/fs"
-	"path/filepath"
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -14,48 +13,18 @@ import (
 	"github.com/lib/pq"
 )
 
-func TestFindBinariesHonoursBinDir(t *testing.T) {
-	t.Setenv(binDirEnv, "")
-	found, err := findBinaries("")
-	if err != nil {
-		t.Skipf("no postgresql binaries here: %v", err)
+func TestNoPostgresSkipsOutsideCI(t *testing.T) {
+	err := fmt.Errorf("find binaries: %w", ErrNoPostgres)
+	t.Setenv("CI", "")
+	if !skippable(err) {
+		t.Error("missing postgresql does not skip outside CI")
 	}
-	dir := filepath.Dir(found.postgres)
-	t.Setenv(binDirEnv, dir)
-	b, err := findBinaries("")
-	if err != nil {
-		t.Fatalf("%s=%s: %v", binDirEnv, dir, err)
+	t.Setenv("CI", "true")
+	if skippable(err) {
+		t.Error("missing postgresql skips under CI")
 	}
-	if b.initdb != filepath.Join(dir, "initdb") || b.postgres != filepath.Join(dir, "postgres") {
-		t.Errorf("got %+v, want programs in %s", b, dir)
-	}
-
-	bogus := filepath.Join(t.TempDir(), "no-such-dir")
-	t.Setenv(binDirEnv, bogus)
-	_, err = findBinaries("")
-	if err == nil {
-		t.Fatal("bogus bin directory accepted")
-	}
-	if !strings.Contains(err.Error(), binDirEnv) || !strings.Contains(err.Error(), bogus) || !strings.Contains(err.Error(), "initdb") {
-		t.Errorf("error does not name the variable, directory and program: %v", err)
-	}
-	if !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("error does not wrap fs.ErrNotExist: %v", err)
-	}
-	if errors.Is(err, ErrNoPostgres) {
-		t.Errorf("a misconfigured %s must fail, not skip: %v", binDirEnv, err)
-	}
-	if _, err := NewCluster(ClusterOptions{}); err == nil || !strings.Contains(err.Error(), bogus) {
-		t.Errorf("NewCluster with bogus %s: %v", binDirEnv, err)
-	}
-}
-
-func TestSortByVersionDesc(t *testing.T) {
-	dirs := []string{"/usr/lib/postgresql/9.6/bin", "/usr/lib/postgresql/16/bin", "/usr/lib/postgresql/x/bin", "/usr/lib/postgresql/13/bin"}
-	sortByVersionDesc(dirs)
-	want := []string{"/usr/lib/postgresql/16/bin", "/usr/lib/postgresql/13/bin", "/usr/lib/postgresql/9.6/bin", "/usr/lib/postgresql/x/bin"}
-	if strings.Join(dirs, " ") != strings.Join(want, " ") {
-		t.Errorf("got %v, want %v", dirs, want)
+	if skippable(errors.New("initdb: exit status 1")) {
+		t.Error("a broken server skips")
 	}
 }
 
@@ -138,29 +107,6 @@ func TestOpenServerURL(t *testing.T) {
 	var exists bool
 	if err := srv.admin.QueryRow("SELECT EXISTS (SELECT FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil || exists {
 		t.Errorf("database %s left behind (exists=%v, err=%v)", name, exists, err)
-	}
-}
-
-func TestNoBinariesSkipsOutsideCI(t *testing.T) {
-	t.Setenv(binDirEnv, "")
-	t.Setenv("PATH", t.TempDir())
-	glob := debianBinGlob
-	debianBinGlob = filepath.Join(t.TempDir(), "*", "bin")
-	defer func() { debianBinGlob = glob }()
-	_, err := findBinaries("")
-	if !errors.Is(err, ErrNoPostgres) {
-		t.Fatalf("findBinaries without binaries: %v, want ErrNoPostgres", err)
-	}
-	t.Setenv("CI", "")
-	if !skippable(err) {
-		t.Error("missing postgresql does not skip outside CI")
-	}
-	t.Setenv("CI", "true")
-	if skippable(err) {
-		t.Error("missing postgresql skips under CI")
-	}
-	if skippable(errors.New("initdb: exit status 1")) {
-		t.Error("a broken server skips")
 	}
 }
 

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/lib/pq"
+
+	"github.com/pgmig/pgmig/migrator/pgcluster"
 )
 
 const (
@@ -139,7 +141,7 @@ func (s *Server) StartPgBouncer(t testing.TB, opts PgBouncerOptions) *PgBouncer 
 // PgBouncerTarget returns the target that makes a PgBouncer forward to the
 // cluster.
 func (c *Cluster) PgBouncerTarget() PgBouncerTarget {
-	return PgBouncerTarget{Host: "127.0.0.1", Port: c.port, User: "postgres", SSLMode: "disable"}
+	return PgBouncerTarget{Host: "127.0.0.1", Port: c.Port(), User: "postgres", SSLMode: "disable"}
 }
 
 // PgBouncerTarget returns the target that makes a PgBouncer forward to the
@@ -213,7 +215,7 @@ func startPgBouncer(target PgBouncerTarget, opts PgBouncerOptions) (_ *PgBouncer
 	if target.Database == "" {
 		target.Database = "postgres"
 	}
-	cred, err := serverCredential()
+	cred, err := pgcluster.ServerCredential()
 	if err != nil {
 		return nil, err
 	}
@@ -242,7 +244,7 @@ func startPgBouncer(target PgBouncerTarget, opts PgBouncerOptions) (_ *PgBouncer
 				return nil, fmt.Errorf("hand %s to uid %d: %w", p, cred.Uid, err)
 			}
 		}
-		if err := checkTraversable(dir, cred); err != nil {
+		if err := pgcluster.CheckTraversable(dir, cred); err != nil {
 			return nil, err
 		}
 	}

@@ -1,78 +1,10 @@
 package migratortest
 
 import (
-	"context"
-	"database/sql"
 	"os"
 	"strings"
 	"testing"
-	"time"
 )
-
-// TestStandbyWithoutBasebackup takes the base backup with the backup
-// functions and a file copy, the way used when no pg_basebackup fits (the
-// npm server builds of .ci/pg-binaries have none).
-func TestStandbyWithoutBasebackup(t *testing.T) {
-	t.Parallel()
-	primary := StartCluster(t, ClusterOptions{})
-	pdb, err := sql.Open("postgres", primary.DSN("postgres"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pdb.Close()
-	// Data written before the backup, and during it by nobody: the copy
-	// must still hold it.
-	if _, err := pdb.Exec("CREATE TABLE before_backup AS SELECT generate_series(1, 1000) AS n"); err != nil {
-		t.Fatal(err)
-	}
-	standby, err := newStandby(primary, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := standby.Close(); err != nil {
-			t.Error(err)
-		}
-	})
-	sdb, err := sql.Open("postgres", standby.DSN("postgres"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sdb.Close()
-	var sum int
-	if err := sdb.QueryRow("SELECT sum(n) FROM before_backup").Scan(&sum); err != nil || sum != 500500 {
-		t.Errorf("table copied by the backup: sum %d, %v", sum, err)
-	}
-	if _, err := pdb.Exec("CREATE TABLE after_backup AS SELECT 'streamed'::text AS v"); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := standby.WaitCaughtUp(ctx, pdb); err != nil {
-		t.Fatal(err)
-	}
-	var v string
-	if err := sdb.QueryRow("SELECT v FROM after_backup").Scan(&v); err != nil || v != "streamed" {
-		t.Errorf("table streamed after the backup: %q, %v", v, err)
-	}
-}
-
-func TestFindBasebackupMatchesVersion(t *testing.T) {
-	bins, err := findBinaries("")
-	if err != nil {
-		t.Skipf("no postgresql binaries here: %v", err)
-	}
-	if got := findBasebackup(bins, 1000); got != "" {
-		t.Errorf("pg_basebackup %s accepted for PostgreSQL 1000", got)
-	}
-	got := findBasebackup(bins, 1)
-	if got == "" {
-		t.Skip("no pg_basebackup here")
-	}
-	if _, err := programMajor(got); err != nil {
-		t.Errorf("found %s: %v", got, err)
-	}
-}
 
 func TestPgBouncerConfig(t *testing.T) {
 	ini, err := pgbouncerConfig(PgBouncerTarget{Port: 5433, User: "alice"},

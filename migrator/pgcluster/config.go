@@ -1,4 +1,4 @@
-package migratortest
+package pgcluster
 
 import (
 	"context"
@@ -141,7 +141,7 @@ func (c *Cluster) Reload() error {
 			if err == nil {
 				err = ctx.Err()
 			}
-			return fmt.Errorf("reload cluster: server has not reloaded after %s: %w; server log:\n%s", reloadTimeout, err, c.logTail())
+			return fmt.Errorf("reload cluster: server has not reloaded after %s: %w; server log:\n%s", reloadTimeout, err, c.LogTail())
 		case <-time.After(10 * time.Millisecond):
 		}
 	}

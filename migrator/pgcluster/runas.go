@@ -1,4 +1,4 @@
-package migratortest
+package pgcluster
 
 import (
 	"fmt"
@@ -9,10 +9,12 @@ import (
 	"syscall"
 )
 
-// serverCredential returns the credential the server processes run with:
-// nil (the current user) unless the process runs as root, which PostgreSQL
-// refuses; then the OS user postgres, or nobody if there is no postgres.
-func serverCredential() (*syscall.Credential, error) {
+// ServerCredential returns the credential server processes (postgres, and
+// helpers such as PgBouncer) run with: nil (the current user) unless the
+// process runs as root, which PostgreSQL refuses; then the OS user
+// postgres, or nobody if there is no postgres. The error wraps ErrNoServer
+// when there is neither.
+func ServerCredential() (*syscall.Credential, error) {
 	if os.Geteuid() != 0 {
 		return nil, nil
 	}
@@ -35,13 +37,13 @@ func serverCredential() (*syscall.Credential, error) {
 		return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
 	}
 	return nil, fmt.Errorf("%w: running as root and no unprivileged user (postgres or nobody) to run the server as: %w",
-		ErrNoPostgres, lastErr)
+		ErrNoServer, lastErr)
 }
 
-// checkTraversable reports an error when a parent directory of dir cannot
-// be searched by cred, so that the server could not reach its data
-// directory.
-func checkTraversable(dir string, cred *syscall.Credential) error {
+// CheckTraversable reports an error when a parent directory of dir cannot
+// be searched by cred, so that a server run as cred could not reach its
+// files there.
+func CheckTraversable(dir string, cred *syscall.Credential) error {
 	for p := filepath.Dir(dir); ; p = filepath.Dir(p) {
 		fi, err := os.Stat(p)
 		if err != nil {
