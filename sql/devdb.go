@@ -1,0 +1,12 @@
+package sql
+
+// Statements of the dev database (migrator/devdb), in this file of their
+// own so that the list in sql.go stays short.
+var (
+	// ServerIdentity tells the system identifier of the server, the
+	// database and the server version, to tell two databases apart.
+	ServerIdentity = load("server_identity.sql")
+	// ServerIdentityFallback is ServerIdentity with the server's address
+	// and port instead of the system identifier.
+	ServerIdentityFallback = load("server_identity_fallback.sql")
+)
