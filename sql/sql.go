@@ -113,6 +113,12 @@ var (
 	FlushBarrier = load("flush_barrier.sql")
 	// Rollback ends a failed transaction.
 	Rollback = load("rollback.sql")
+	// FleetDatabases lists the databases whose name matches a LIKE
+	// pattern ($1), templates and the maintenance databases left out.
+	FleetDatabases = load("fleet_databases.sql")
+	// FleetSchemas lists the schemas whose name matches a LIKE pattern
+	// ($1), system schemas left out.
+	FleetSchemas = load("fleet_schemas.sql")
 )
 
 // Render replaces each {key} in stmt with its value. Placeholders never
