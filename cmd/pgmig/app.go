@@ -20,6 +20,7 @@ type app struct {
 	lockTaken      bool        // the command took the migration lock (apply)
 	status         *statusLine // the terminal's status line; nil when stderr is no terminal or logs are JSON
 	confirmIn      io.Reader   // where dropdb and reset read the typed confirmation: stdin when it and stderr are terminals, else nil
+	stdin          io.Reader   // stdin, for --targets -; nil in tests that give none
 }
 
 // folderFlags are the flags of every command that reads a migrations folder

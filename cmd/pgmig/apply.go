@@ -28,6 +28,7 @@ type applyCmd struct {
 	NoBlockerQueries       bool          `name:"no-blocker-queries" help:"Leave the query text of blocking sessions out of reports, logs and errors."`
 	TerminateBlockersAfter time.Duration `name:"terminate-blockers-after" help:"Terminate (pg_terminate_backend) sessions that block a migration and have been idle in a transaction for longer than this (e.g. 30s), logging each one; a session running a query is never terminated (default: terminate nothing)." placeholder:"DURATION"`
 	createdbOptions
+	fanoutFlags
 }
 
 func (c *applyCmd) Help() string {
@@ -52,7 +53,9 @@ Examples:
   pgmig apply --to 12 ./migrations          # stop after migration 12
   pgmig apply --dry-run ./migrations        # show what would run
   pgmig apply --single-transaction ./migrations   # all or nothing
-  pgmig apply --create-db --table ops.schema_migrations ./migrations`
+  pgmig apply --create-db --table ops.schema_migrations ./migrations
+  pgmig apply --each-database 'tenant\_%' -j 8 ./migrations   # every tenant database, 8 at a time
+  pgmig apply --each-schema 'tenant\_%' --canary 2 ./migrations   # schema per tenant, 2 first`
 }
 
 // Validate checks the flags of apply once, before anything runs.
@@ -85,13 +88,16 @@ func (c *applyCmd) Validate() error {
 
 func (c *applyCmd) Run(ctx context.Context, a *app) error {
 	if c.DryRun {
-		p := planCmd{folderFlags: c.folderFlags, To: c.To}
+		p := planCmd{folderFlags: c.folderFlags, To: c.To, fanoutFlags: c.fanoutFlags}
 		return p.Run(ctx, a)
 	}
 	opts := []migrator.Option{migrator.WithLockWait(c.LockWait), migrator.WithSyncCommitEach(c.SyncEach),
 		migrator.WithLockTimeout(c.LockTimeout), migrator.WithStatementTimeout(c.StatementTimeout), migrator.WithLockRetries(c.LockRetries),
 		migrator.WithBlockerQueries(!c.NoBlockerQueries), migrator.WithTerminateBlockers(c.TerminateBlockersAfter),
 		migrator.WithSingleTransaction(c.SingleTransaction)}
+	if c.fanout() {
+		return c.runFleet(ctx, a, opts)
+	}
 	if a.status != nil {
 		st := &applyStatus{line: a.status}
 		opts = append(opts, migrator.WithBeforeMigration(st.before))

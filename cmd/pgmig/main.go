@@ -72,7 +72,7 @@ func runWithStdin(stdin io.Reader, args []string, stdout, stderr io.Writer) int 
 		return exitUsage
 	}
 
-	app := &app{stdout: stdout, stderr: stderr, red: red, globals: &cli.Globals}
+	app := &app{stdout: stdout, stderr: stderr, red: red, globals: &cli.Globals, stdin: stdin}
 	if terminal && isTerminal(stdin) {
 		app.confirmIn = stdin
 	}

@@ -10,6 +10,7 @@ import (
 // planCmd is 'pgmig plan', and 'pgmig apply --dry-run'.
 type planCmd struct {
 	folderFlags
+	fanoutFlags
 	To int `help:"Plan up to and including this id." placeholder:"ID"`
 }
 
@@ -32,6 +33,9 @@ func (c *planCmd) Validate() error {
 }
 
 func (c *planCmd) Run(ctx context.Context, a *app) error {
+	if c.fanout() {
+		return c.runFleet(ctx, a)
+	}
 	o, err := c.open(a)
 	if err != nil {
 		return c.report(a, nil, err)

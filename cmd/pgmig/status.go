@@ -9,6 +9,7 @@ import (
 // statusCmd is 'pgmig status'.
 type statusCmd struct {
 	folderFlags
+	fanoutFlags
 }
 
 func (c *statusCmd) Help() string {
@@ -25,6 +26,9 @@ Examples:
 }
 
 func (c *statusCmd) Run(ctx context.Context, a *app) error {
+	if c.fanout() {
+		return c.runFleet(ctx, a)
+	}
 	o, err := c.open(a)
 	if err != nil {
 		return c.report(a, nil, err)

@@ -10,6 +10,7 @@ import (
 // verifyCmd is 'pgmig verify'.
 type verifyCmd struct {
 	folderFlags
+	fanoutFlags
 	AllowPending bool `name:"allow-pending" help:"Accept pending migrations; changed or missing files still fail."`
 }
 
@@ -25,6 +26,9 @@ Examples:
 }
 
 func (c *verifyCmd) Run(ctx context.Context, a *app) error {
+	if c.fanout() {
+		return c.runFleet(ctx, a)
+	}
 	o, err := c.open(a)
 	if err != nil {
 		return c.report(a, nil, err)
