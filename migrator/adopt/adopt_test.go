@@ -7,6 +7,7 @@ import (
 
 	"github.com/pgmig/pgmig/migrator"
 	"github.com/pgmig/pgmig/migrator/adopt"
+	"github.com/pgmig/pgmig/migrator/adopt/adopttest"
 	"github.com/pgmig/pgmig/migrator/migratortest"
 )
 
@@ -14,15 +15,15 @@ import (
 // applied and runs nothing; apply then runs only the rest, verify passes,
 // a second adoption writes nothing, and the tool's table never changes.
 func TestAdoptEachTool(t *testing.T) {
-	for _, tool := range tools {
-		t.Run(tool.name, func(t *testing.T) {
+	for _, tool := range adopttest.Layouts {
+		t.Run(tool.Name, func(t *testing.T) {
 			d := migratortest.NewDatabase(t)
 			ranBy(t, d.DB, tool, 1, 2)
-			table := tool.tool.DefaultTable()
+			table := tool.Tool.DefaultTable()
 			before := snapshot(t, d.DB, table)
 			m := newMigrator(t, d.DB)
 
-			plan, err := adopt.Plan(ctx, d.DB, m, tool.tool, adopt.Options{})
+			plan, err := adopt.Plan(ctx, d.DB, m, tool.Tool, adopt.Options{})
 			if err != nil {
 				t.Fatalf("Plan: %v", err)
 			}
@@ -36,7 +37,7 @@ func TestAdoptEachTool(t *testing.T) {
 				t.Fatal("Plan created pgmig's tracking table")
 			}
 
-			res, err := adopt.Adopt(ctx, d.DB, m, tool.tool, adopt.Options{})
+			res, err := adopt.Adopt(ctx, d.DB, m, tool.Tool, adopt.Options{})
 			if err != nil {
 				t.Fatalf("Adopt: %v", err)
 			}
@@ -62,12 +63,12 @@ func TestAdoptEachTool(t *testing.T) {
 				t.Fatalf("Verify: %v", err)
 			}
 
-			again, err := adopt.Adopt(ctx, d.DB, m, tool.tool, adopt.Options{})
+			again, err := adopt.Adopt(ctx, d.DB, m, tool.Tool, adopt.Options{})
 			if err != nil || again.Written || again.Count(adopt.ActionAlreadyRecorded) != 4 {
 				t.Fatalf("second Adopt = %+v, %v; want nothing written, 4 already recorded", again, err)
 			}
 			if after := snapshot(t, d.DB, table); after != before {
-				t.Fatalf("%s's table changed:\nbefore %s\nafter  %s", tool.name, before, after)
+				t.Fatalf("%s's table changed:\nbefore %s\nafter  %s", tool.Name, before, after)
 			}
 		})
 	}
@@ -76,11 +77,11 @@ func TestAdoptEachTool(t *testing.T) {
 // A tool that applied nothing (its table holds only its initial row):
 // nothing to record, nothing written.
 func TestAdoptNothingApplied(t *testing.T) {
-	for _, tool := range tools {
-		t.Run(tool.name, func(t *testing.T) {
+	for _, tool := range adopttest.Layouts {
+		t.Run(tool.Name, func(t *testing.T) {
 			d := migratortest.NewDatabase(t)
 			ranBy(t, d.DB, tool)
-			res, err := adopt.Adopt(ctx, d.DB, newMigrator(t, d.DB), tool.tool, adopt.Options{})
+			res, err := adopt.Adopt(ctx, d.DB, newMigrator(t, d.DB), tool.Tool, adopt.Options{})
 			if err != nil || res.Written || res.Through != 0 || actions(res) != "pending,pending,pending,pending" {
 				t.Fatalf("Adopt = %+v, %v", res, err)
 			}
@@ -93,10 +94,6 @@ func TestAdoptNothingApplied(t *testing.T) {
 
 // Every refusal writes nothing: pgmig's table stays absent, or as it was.
 func TestAdoptRefusesUncleanState(t *testing.T) {
-	byName := map[string]otherTool{}
-	for _, tool := range tools {
-		byName[tool.name] = tool
-	}
 	for _, tt := range []struct {
 		name  string
 		tool  string
@@ -131,10 +128,10 @@ func TestAdoptRefusesUncleanState(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			d := migratortest.NewDatabase(t)
-			tool := byName[tt.tool]
+			tool := adopttest.ByName(tt.tool)
 			ranBy(t, d.DB, tool, 1, 2)
 			exec(t, d.DB, tt.setup)
-			_, err := adopt.Adopt(ctx, d.DB, newMigrator(t, d.DB), tool.tool, adopt.Options{})
+			_, err := adopt.Adopt(ctx, d.DB, newMigrator(t, d.DB), tool.Tool, adopt.Options{})
 			var ue *adopt.UncleanError
 			if !errors.As(err, &ue) {
 				t.Fatalf("Adopt = %v, want *UncleanError", err)
@@ -149,7 +146,7 @@ func TestAdoptRefusesUncleanState(t *testing.T) {
 			if exists(t, d.DB, "migrations") {
 				t.Fatal("a refused adoption created pgmig's tracking table")
 			}
-			if _, err := adopt.Plan(ctx, d.DB, newMigrator(t, d.DB), tool.tool, adopt.Options{}); !errors.As(err, &ue) {
+			if _, err := adopt.Plan(ctx, d.DB, newMigrator(t, d.DB), tool.Tool, adopt.Options{}); !errors.As(err, &ue) {
 				t.Fatalf("Plan = %v, want *UncleanError", err)
 			}
 		})
@@ -159,7 +156,7 @@ func TestAdoptRefusesUncleanState(t *testing.T) {
 // A refusal leaves an existing tracking table as it was.
 func TestAdoptRefusalKeepsTrackingTable(t *testing.T) {
 	d := migratortest.NewDatabase(t)
-	ranBy(t, d.DB, tools[2], 1) // golang-migrate
+	ranBy(t, d.DB, adopttest.ByName("golang-migrate"), 1) // golang-migrate
 	m := newMigrator(t, d.DB)
 	if _, err := adopt.Adopt(ctx, d.DB, m, adopt.GolangMigrate, adopt.Options{}); err != nil {
 		t.Fatal(err)
@@ -177,7 +174,7 @@ func TestAdoptRefusalKeepsTrackingTable(t *testing.T) {
 // pgmig's table already holds a row that disagrees with the file.
 func TestAdoptRefusesDisagreeingTrackingRows(t *testing.T) {
 	d := migratortest.NewDatabase(t)
-	ranBy(t, d.DB, tools[4], 1, 2) // dbmate
+	ranBy(t, d.DB, adopttest.ByName("dbmate"), 1, 2) // dbmate
 	m := newMigrator(t, d.DB)
 	if _, err := m.MarkApplied(ctx, 1); err != nil {
 		t.Fatal(err)
@@ -213,7 +210,7 @@ func TestAdoptTableLookup(t *testing.T) {
 		t.Fatalf("Adopt = %+v, %v", res, err)
 	}
 
-	exec(t, d.DB, tools[2].create) // golang-migrate's schema_migrations
+	exec(t, d.DB, adopttest.ByName("golang-migrate").Create) // golang-migrate's schema_migrations
 	var le *adopt.LayoutError
 	if _, err := adopt.Plan(ctx, d.DB, m, adopt.Dbmate, adopt.Options{}); !errors.As(err, &le) {
 		t.Fatalf("Plan as dbmate on golang-migrate's table = %v, want *LayoutError", err)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/pgmig/pgmig/migrator/adopt"
+	"github.com/pgmig/pgmig/migrator/adopt/adopttest"
 	"github.com/pgmig/pgmig/migrator/migratortest"
 )
 
@@ -13,7 +14,7 @@ import (
 // name or by id.
 func TestAdoptWithMap(t *testing.T) {
 	d := migratortest.NewDatabase(t)
-	exec(t, d.DB, tools[0].create+`
+	exec(t, d.DB, adopttest.ByName("goose").Create+`
 		INSERT INTO goose_db_version (version_id, is_applied) VALUES (20230114093000, true), (20230201120000, true);
 		CREATE TABLE a (id int); CREATE TABLE b (id int);`)
 	mp, err := adopt.ParseMap("versions.txt", []byte(`# goose version -> pgmig file
@@ -48,7 +49,7 @@ func TestAdoptWithMap(t *testing.T) {
 // to it is applied; a version map that leaves a file out below it is a gap.
 func TestAdoptMapThroughVersion(t *testing.T) {
 	d := migratortest.NewDatabase(t)
-	exec(t, d.DB, tools[2].create+`; INSERT INTO schema_migrations VALUES (1700000300, false);
+	exec(t, d.DB, adopttest.ByName("golang-migrate").Create+`; INSERT INTO schema_migrations VALUES (1700000300, false);
 		CREATE TABLE a (id int); CREATE TABLE b (id int); CREATE TABLE c (id int);`)
 	m := newMigrator(t, d.DB)
 	full, _ := adopt.ParseMap("m", []byte("1700000100 1\n1700000200 2\n1700000300 3\n1700000400 4\n"))
@@ -85,7 +86,7 @@ func TestParseMapErrors(t *testing.T) {
 // Files the map names must be in the folder, each once.
 func TestMapNamesFilesOfTheFolder(t *testing.T) {
 	d := migratortest.NewDatabase(t)
-	ranBy(t, d.DB, tools[4], 1) // dbmate
+	ranBy(t, d.DB, adopttest.ByName("dbmate"), 1) // dbmate
 	mp, err := adopt.ParseMap("versions.txt", []byte("1 0001_a.sql\n2 0009_x.sql\n3 1\n4 77\n"))
 	if err != nil {
 		t.Fatal(err)
@@ -102,7 +103,7 @@ func TestMapNamesFilesOfTheFolder(t *testing.T) {
 // schema creation row are ignored and reported.
 func TestAdoptFlywayBaselineAndRepeatable(t *testing.T) {
 	d := migratortest.NewDatabase(t)
-	exec(t, d.DB, flywayDDL+`
+	exec(t, d.DB, adopttest.FlywayDDL+`
 INSERT INTO flyway_schema_history (installed_rank, version, description, type, script, checksum, installed_by, execution_time, success) VALUES
  (0, NULL, '<< Flyway Schema Creation >>', 'SCHEMA', '"public"', NULL, 'app', 0, true),
  (1, '2', '<< Flyway Baseline >>', 'BASELINE', '<< Flyway Baseline >>', NULL, 'app', 0, true),
@@ -124,7 +125,7 @@ CREATE TABLE a (id int); CREATE TABLE b (id int); CREATE TABLE c (id int);`)
 	// A baseline above every file names none: fine for Flyway (the
 	// database predates the files), every file counts as applied.
 	d2 := migratortest.NewDatabase(t)
-	exec(t, d2.DB, flywayDDL+`
+	exec(t, d2.DB, adopttest.FlywayDDL+`
 INSERT INTO flyway_schema_history (installed_rank, version, description, type, script, checksum, installed_by, execution_time, success) VALUES
  (1, '1.0', '<< Flyway Baseline >>', 'BASELINE', '<< Flyway Baseline >>', NULL, 'app', 0, true),
  (2, '2.0', 'b', 'SQL', 'V2_0__b.sql', 11, 'app', 4, true);
