@@ -25,6 +25,8 @@ func explain(settings *connSettings, err error) error {
 	switch {
 	case err == nil:
 		return nil
+	case isAdoptError(err):
+		return explainAdopt(err)
 	case settings != nil && errors.As(err, &ce):
 		return settings.explainConnectError(ce.Err, "")
 	case errors.As(err, &table):

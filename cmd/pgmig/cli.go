@@ -41,6 +41,7 @@ type CLI struct {
 	Dropdb     dropdbCmd        `cmd:"" help:"Drop the database (asks first; --yes in scripts)."`
 	Reset      resetCmd         `cmd:"" help:"Drop, create and migrate the database: dropdb + createdb + apply (asks first)."`
 	Renumber   renumberCmd      `cmd:"" help:"Move the migrations a merged branch added to the end of the numbering."`
+	Adopt      adoptCmd         `cmd:"" help:"Record what goose, golang-migrate, tern, dbmate or Flyway applied, without running it (shows the plan; --yes writes)."`
 	Version    versionCmd       `cmd:"" help:"Print pgmig's version."`
 	Completion completionCmd    `cmd:"" help:"Print the shell line that completes pgmig's commands and flags (bash, zsh, fish)."`
 	V          kong.VersionFlag `name:"version" help:"Print pgmig's version and exit." env:"-"`

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/pgmig/pgmig/migrator"
+	"github.com/pgmig/pgmig/migrator/adopt"
 )
 
 // TestReadmeExitCodes keeps the README's exit-code table equal to the one
@@ -73,6 +74,10 @@ func TestExitCodeOfEachError(t *testing.T) {
 		{&migrator.TargetError{}, exitUsage},
 		{&migrator.OptionError{Err: errors.New("bad")}, exitUsage},
 		{&migrator.SingleTransactionError{Files: []string{"2_cic.sql"}}, exitUsage},
+		{&adopt.UncleanError{Problems: []adopt.Problem{{Kind: adopt.ProblemDirty}}}, exitAdoptUnclean},
+		{&adopt.MapError{}, exitUsage},
+		{&adopt.TableNotFoundError{}, exitUsage},
+		{&adopt.LayoutError{}, exitUsage},
 		{withHint(&migrator.PoolerError{}, "advice"), exitPooler},
 		{fmt.Errorf("interrupted: %w", context.Canceled), exitInterrupted},
 		{errors.New("anything else"), exitFailure},
