@@ -1,0 +1,213 @@
+package lint
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+
+	pg "github.com/pganalyze/pg_query_go/v6"
+	pgparser "github.com/pganalyze/pg_query_go/v6/parser"
+
+	"github.com/pgmig/pgmig/migrator"
+	"github.com/pgmig/pgmig/migrator/internal/sqlscan"
+)
+
+// fileLinter lints one migration file.
+type fileLinter struct {
+	o   *options
+	sch *schema
+	mig migrator.Migration
+	src string
+
+	tx              bool // the statements run in one transaction (the migration's, or BEGIN ... COMMIT)
+	timeout         bool // a lock timeout is in effect
+	timeoutReported bool
+	held            []heldLock // ACCESS EXCLUSIVE locks on existing relations held in the transaction
+
+	statements int
+	findings   []Finding
+	stmtOf     []int // for each finding, the index of its statement
+	stmts      []sqlscan.Statement
+	cur        *stmt
+}
+
+// stmt is the statement being linted.
+type stmt struct {
+	index int
+	scan  sqlscan.Statement
+	node  *pg.Node
+	// virtual are the offsets in the statement's text of VIRTUAL
+	// keywords of generated columns (PostgreSQL 18), which the parser
+	// (PostgreSQL 17) does not know and read as STORED.
+	virtual []int
+	locks   []relLock
+	// long is 1 + the index in findings of the first finding that makes
+	// the statement last as long as its relation is big; 0 for none.
+	long int
+}
+
+// relLock is a table lock a statement takes on a pre-existing relation.
+type relLock struct {
+	rel  relName
+	mode Lock
+}
+
+// heldLock is an ACCESS EXCLUSIVE lock that a brief statement took.
+type heldLock struct {
+	stmt     int
+	rel      relName
+	reported bool
+}
+
+func newFileLinter(o *options, sch *schema, m migrator.Migration, src string) *fileLinter {
+	f := &fileLinter{o: o, sch: sch, mig: m, src: src, tx: !m.DisableTransaction}
+	switch {
+	case m.LockTimeout >= 0:
+		f.timeout = m.LockTimeout > 0
+	default:
+		f.timeout = o.lockTimeout > 0
+	}
+	return f
+}
+
+// run lints every statement of the file, then applies its suppressions.
+func (f *fileLinter) run() {
+	stmts, _, err := sqlscan.SplitScript(f.src)
+	var se *sqlscan.ScanError
+	if errors.As(err, &se) {
+		f.addAt(-1, se.Offset, RuleParseError, relName{}, NoLock, false, false, se.What, "")
+		return
+	}
+	f.stmts = stmts
+	for i, s := range stmts {
+		f.statements++
+		node, virtual, perr := parseStatement(s.Text)
+		st := &stmt{index: i, scan: s, node: node, virtual: virtual}
+		f.cur = st
+		if perr != nil {
+			f.parseError(st, perr)
+			continue
+		}
+		f.statement(st)
+		f.afterStatement(st)
+	}
+	f.applyIgnores()
+}
+
+// parseStatement parses one statement with PostgreSQL's grammar.
+func parseStatement(text string) (*pg.Node, []int, error) {
+	res, err := pg.Parse(text)
+	var virtual []int
+	if err != nil {
+		// PostgreSQL 18's VIRTUAL generated columns: read them as STORED
+		// (same length, so every position stays) and remember where.
+		if locs := virtualRE.FindAllStringSubmatchIndex(text, -1); locs != nil {
+			b := []byte(text)
+			for _, l := range locs {
+				copy(b[l[2]:l[3]], "STORED ")
+				virtual = append(virtual, l[2])
+			}
+			if res2, err2 := pg.Parse(string(b)); err2 == nil {
+				res, err = res2, nil
+			}
+		}
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(res.Stmts) == 0 {
+		return nil, nil, errors.New("no statement")
+	}
+	return res.Stmts[0].Stmt, virtual, nil
+}
+
+// virtualRE finds the VIRTUAL keyword after a generation expression.
+var virtualRE = regexp.MustCompile(`(?i)\)\s*(virtual)\b`)
+
+// parseError reports a statement the parser rejects.
+func (f *fileLinter) parseError(st *stmt, err error) {
+	off := 0
+	msg := err.Error()
+	var pe *pgparser.Error
+	if errors.As(err, &pe) {
+		msg = pe.Message
+		off = charsToBytes(st.scan.Text, pe.Cursorpos-1)
+	}
+	f.add(st, int32(off), RuleParseError, relName{}, NoLock, false, false,
+		fmt.Sprintf("PostgreSQL 17's parser rejects the statement: %s; lint skipped it", msg), "")
+}
+
+// charsToBytes converts a count of characters from the start of s into
+// a byte offset.
+func charsToBytes(s string, chars int) int {
+	off := 0
+	for i := 0; i < chars && off < len(s); i++ {
+		_, n := utf8.DecodeRuneInString(s[off:])
+		off += n
+	}
+	return off
+}
+
+// add records a finding of the current statement at byte offset loc of
+// its text (negative: the statement's start).
+func (f *fileLinter) add(st *stmt, loc int32, rule string, rel relName, lock Lock, rewrite, scan bool, msg, fix string) {
+	off := st.scan.Offset
+	if loc > 0 && int(loc) < len(st.scan.Text) {
+		off += int(loc)
+	}
+	f.addAt(st.index, off, rule, rel, lock, rewrite, scan, msg, fix)
+	if st.long == 0 && (rewrite || scan || longRules[rule]) {
+		st.long = len(f.findings)
+	}
+}
+
+// longRules are the rules whose statements run for as long as the
+// relation is big, besides those that rewrite or scan it.
+var longRules = map[string]bool{RuleCreateIndex: true, RuleReindex: true, RuleAddConstraintIndex: true,
+	RuleRefreshMatview: true, RuleUpdateWholeTable: true, RuleDeleteWholeTable: true}
+
+func (f *fileLinter) addAt(stmtIndex, off int, rule string, rel relName, lock Lock, rewrite, scan bool, msg, fix string) {
+	r, _ := ruleByID(rule)
+	line, col := sqlscan.LineCol(f.src, off)
+	fd := Finding{File: f.mig.File, Line: line, Column: col, Rule: rule, Severity: r.Severity, Message: msg,
+		Lock: lock, Blocks: lock.Blocks(), Rewrite: rewrite, Scan: scan, Fix: fix, Source: lineAt(f.src, off)}
+	if rel.name != "" {
+		fd.Relation = rel.String()
+	}
+	f.findings = append(f.findings, fd)
+	f.stmtOf = append(f.stmtOf, stmtIndex)
+}
+
+// lineAt returns the line of src that holds byte offset off.
+func lineAt(src string, off int) string {
+	off = max(0, min(off, len(src)))
+	start := strings.LastIndexAny(src[:off], "\r\n") + 1
+	end := strings.IndexAny(src[off:], "\r\n")
+	if end < 0 {
+		return src[start:]
+	}
+	return src[start : off+end]
+}
+
+// lock records that the current statement takes mode on rel, when rel is
+// a pre-existing relation.
+func (f *fileLinter) lock(st *stmt, rel relName, mode Lock) {
+	if rel.name == "" || f.sch.isNew(rel) {
+		return
+	}
+	st.locks = append(st.locks, relLock{rel: rel, mode: mode})
+}
+
+// strongest returns the strongest lock the statement takes on a
+// pre-existing relation.
+func (st *stmt) strongest() (relLock, bool) {
+	var best relLock
+	for _, l := range st.locks {
+		if l.mode > best.mode {
+			best = l
+		}
+	}
+	return best, best.mode != NoLock
+}

@@ -1,0 +1,93 @@
+package lint
+
+import (
+	"fmt"
+	"strings"
+
+	pg "github.com/pganalyze/pg_query_go/v6"
+)
+
+// set follows SET lock_timeout: a non-zero value puts a lock timeout in
+// effect for the statements after it; 0, DEFAULT and RESET take it away.
+func (f *fileLinter) set(n *pg.VariableSetStmt) {
+	if n.Kind == pg.VariableSetKind_VAR_RESET_ALL {
+		f.timeout = false
+		return
+	}
+	if !strings.EqualFold(n.Name, "lock_timeout") || n.IsLocal && !f.tx {
+		return // SET LOCAL outside a transaction block changes nothing
+	}
+	switch n.Kind {
+	case pg.VariableSetKind_VAR_SET_VALUE:
+		f.timeout = len(n.Args) > 0 && !zeroSetting(n.Args[0])
+	case pg.VariableSetKind_VAR_SET_DEFAULT, pg.VariableSetKind_VAR_RESET:
+		f.timeout = false
+	}
+}
+
+// zeroSetting reports whether a SET value is 0, which turns a timeout off.
+func zeroSetting(n *pg.Node) bool {
+	c := n.GetAConst()
+	if c == nil {
+		return false
+	}
+	if i := c.GetIval(); i != nil {
+		return i.Ival == 0
+	}
+	if s := c.GetSval(); s != nil {
+		v := strings.TrimSpace(strings.TrimRight(strings.TrimSpace(s.Sval), "msinhd"))
+		return v == "0" || v == ""
+	}
+	return false
+}
+
+// transaction follows BEGIN and COMMIT in a disable-transaction file.
+func (f *fileLinter) transaction(n *pg.TransactionStmt) {
+	if !f.mig.DisableTransaction {
+		return // refused by validate: pgmig runs the file in a transaction of its own
+	}
+	switch n.Kind {
+	case pg.TransactionStmtKind_TRANS_STMT_BEGIN, pg.TransactionStmtKind_TRANS_STMT_START:
+		f.tx = true
+	case pg.TransactionStmtKind_TRANS_STMT_COMMIT, pg.TransactionStmtKind_TRANS_STMT_ROLLBACK:
+		f.tx, f.held = false, nil
+	}
+}
+
+// afterStatement runs the rules about a statement's locks in the light of
+// what came before it: the lock timeout, and a brief ACCESS EXCLUSIVE
+// lock held through a long statement.
+func (f *fileLinter) afterStatement(st *stmt) {
+	strongest, locks := st.strongest()
+	if locks && strongest.mode >= ShareRowExclusive && !f.timeout && !f.timeoutReported {
+		f.timeoutReported = true
+		f.add(st, -1, RuleMissingLockTimeout, strongest.rel, strongest.mode, false, false,
+			fmt.Sprintf("takes %s on %s with no lock timeout: behind any transaction that holds a lock on %s, it waits, and every query on %s queues behind it",
+				strongest.mode, strongest.rel, strongest.rel, strongest.rel),
+			"SET lock_timeout = '2s';  -- at the top of the migration, or the header '-- pgmig lock-timeout 2s'; retry the migration when it times out")
+	}
+	if !f.tx {
+		f.held = nil
+		return
+	}
+	if st.long != 0 {
+		long := f.findings[st.long-1]
+		for i := range f.held {
+			h := &f.held[i]
+			if h.reported {
+				continue
+			}
+			h.reported = true
+			held := f.stmts[h.stmt]
+			hs := &stmt{index: h.stmt, scan: held}
+			f.add(hs, -1, RuleLockHeld, h.rel, AccessExclusive, false, false,
+				fmt.Sprintf("takes ACCESS EXCLUSIVE on %s and holds it until the migration commits, through the long statement at line %d (%s): reads and writes of %s wait for all of it",
+					h.rel, long.Line, long.Rule, h.rel),
+				fmt.Sprintf("-- move the statement at line %d into a migration of its own", long.Line))
+		}
+		return
+	}
+	if locks && strongest.mode == AccessExclusive {
+		f.held = append(f.held, heldLock{stmt: st.index, rel: strongest.rel})
+	}
+}

@@ -1,0 +1,104 @@
+package lint
+
+import (
+	pg "github.com/pganalyze/pg_query_go/v6"
+)
+
+// relation is what lint knows of a table, view, index or sequence from
+// the migrations it read.
+type relation struct {
+	name    relName
+	isNew   bool // created by an earlier statement of the same run
+	kind    string
+	table   relName            // for an index: its table
+	columns map[string]colType // known column types, by name
+	// notNullChecks are the columns that a valid CHECK (col IS NOT NULL)
+	// covers; checks maps each CHECK constraint's name to its column, for
+	// VALIDATE CONSTRAINT.
+	notNullChecks map[string]bool
+	checks        map[string]string
+}
+
+// relName is a relation's name as a migration wrote it: schema empty when
+// the statement left it to the search path.
+type relName struct{ schema, name string }
+
+// String returns the name as written, schema-qualified where it was.
+func (n relName) String() string {
+	if n.schema == "" {
+		return quoteIdent(n.name)
+	}
+	return quoteIdent(n.schema) + "." + quoteIdent(n.name)
+}
+
+// matches reports whether two names may denote the same relation: same
+// name, and same schema where both name one.
+func (n relName) matches(o relName) bool {
+	return n.name == o.name && (n.schema == "" || o.schema == "" || n.schema == o.schema)
+}
+
+func nameOf(rv *pg.RangeVar) relName {
+	if rv == nil {
+		return relName{}
+	}
+	return relName{schema: rv.Schemaname, name: rv.Relname}
+}
+
+// schema is what lint knows of the database the migrations build.
+type schema struct {
+	rels []*relation
+}
+
+// find returns the relation known by the name, or nil.
+func (s *schema) find(n relName) *relation {
+	for i := len(s.rels) - 1; i >= 0; i-- {
+		if s.rels[i].name.matches(n) {
+			return s.rels[i]
+		}
+	}
+	return nil
+}
+
+// isNew reports whether the relation was created earlier in the run.
+func (s *schema) isNew(n relName) bool {
+	r := s.find(n)
+	return r != nil && r.isNew
+}
+
+// add records a relation, replacing one of the same name.
+func (s *schema) add(r *relation) *relation {
+	s.drop(r.name)
+	if r.columns == nil {
+		r.columns = map[string]colType{}
+	}
+	r.notNullChecks, r.checks = map[string]bool{}, map[string]string{}
+	s.rels = append(s.rels, r)
+	return r
+}
+
+// drop forgets a relation.
+func (s *schema) drop(n relName) {
+	for i, r := range s.rels {
+		if r.name.matches(n) {
+			s.rels = append(s.rels[:i], s.rels[i+1:]...)
+			return
+		}
+	}
+}
+
+// known returns the relation with the name, recording it as pre-existing
+// when lint has not seen it created.
+func (s *schema) known(n relName) *relation {
+	if r := s.find(n); r != nil {
+		return r
+	}
+	return s.add(&relation{name: n, kind: "table"})
+}
+
+// endRun marks every relation as pre-existing: the next run finds them
+// committed, and others may be using them.
+func (s *schema) endRun() {
+	for _, r := range s.rels {
+		r.isNew = false
+	}
+}
