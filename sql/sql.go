@@ -119,6 +119,22 @@ var (
 	// FleetSchemas lists the schemas whose name matches a LIKE pattern
 	// ($1), system schemas left out.
 	FleetSchemas = load("fleet_schemas.sql")
+	// TemplateState tells whether a template database ($1) exists, whether
+	// its build completed, and the server's major version.
+	TemplateState = load("template_state.sql")
+	// TemplateTryLock tries the lock of a template build ($1).
+	TemplateTryLock = load("template_try_lock.sql")
+	// TemplateUnlock releases it ($1).
+	TemplateUnlock = load("template_unlock.sql")
+	// TemplateMark marks a built database as a template. Placeholder:
+	// {name} (a quoted identifier).
+	TemplateMark = load("template_mark.sql")
+	// TemplateUnmark makes a template a plain database again. Placeholder:
+	// {name} (a quoted identifier).
+	TemplateUnmark = load("template_unmark.sql")
+	// TemplateFamily lists the templates of one folder ($1, a LIKE
+	// pattern) but one ($2).
+	TemplateFamily = load("template_family.sql")
 )
 
 // Render replaces each {key} in stmt with its value. Placeholders never
