@@ -121,6 +121,10 @@ func printAdopt(w io.Writer, res *adopt.Result, written bool) {
 		switch {
 		case f.Applied && !f.AppliedAt.IsZero():
 			in = "applied " + f.AppliedAt.Format("2006-01-02 15:04:05")
+		case f.UpTo && res.Tool == adopt.Flyway:
+			in = "applied (baseline " + res.UpTo + ")"
+		case f.UpTo:
+			in = "applied (current version " + res.UpTo + ")"
 		case f.Applied:
 			in = "applied"
 		}
@@ -172,6 +176,7 @@ type adoptJSON struct {
 	CreateTable *bool              `json:"create_table,omitempty"`
 	Written     bool               `json:"written"`
 	Through     *int               `json:"through,omitempty"`
+	UpTo        string             `json:"up_to,omitempty"`
 	Files       []adoptFileJSON    `json:"files"`
 	Ignored     []adoptIgnoredJSON `json:"ignored,omitempty"`
 	Counts      map[string]int     `json:"counts,omitempty"`
@@ -186,6 +191,7 @@ type adoptFileJSON struct {
 	Hash      string  `json:"hash"`
 	Version   string  `json:"version,omitempty"`
 	Applied   bool    `json:"applied_by_tool"`
+	UpTo      bool    `json:"up_to,omitempty"` // applied as at or below up_to, not by a row of its own
 	AppliedAt *string `json:"applied_at,omitempty"`
 	Action    string  `json:"action"`
 }
@@ -200,10 +206,11 @@ func writeAdoptJSON(w io.Writer, res *adopt.Result, from string, yes bool, err e
 	r := &adoptJSON{Command: "adopt", OK: err == nil, From: from, DryRun: !yes, Files: []adoptFileJSON{}, Error: toJSONError(err, redact)}
 	if res != nil {
 		r.FromTable, r.Table, r.CreateTable, r.Written, r.Through = res.ToolTable, res.Table, ptr(res.CreateTable), res.Written, ptr(res.Through)
+		r.UpTo = res.UpTo
 		r.DurationMS = millis(res.Duration)
 		r.Counts = map[string]int{}
 		for _, f := range res.Files {
-			j := adoptFileJSON{ID: f.ID, Name: f.Name, File: f.File, Hash: f.Hash, Version: f.Version, Applied: f.Applied, Action: string(f.Action)}
+			j := adoptFileJSON{ID: f.ID, Name: f.Name, File: f.File, Hash: f.Hash, Version: f.Version, Applied: f.Applied, UpTo: f.UpTo, Action: string(f.Action)}
 			if !f.AppliedAt.IsZero() {
 				j.AppliedAt = ptr(f.AppliedAt.Format(time.RFC3339))
 			}

@@ -41,8 +41,12 @@ type Result struct {
 	// CreateTable: pgmig's tracking table did not exist and is created
 	// with the rows (by Adopt) or would be (by Plan).
 	CreateTable bool
-	Through     int    // highest file id the other tool applied; 0 when none
-	Files       []File // every migration file, in id order
+	Through     int // highest file id the other tool applied; 0 when none
+	// UpTo is the other tool's version up to which every version counts as
+	// applied: golang-migrate's and tern's current version, Flyway's
+	// baseline; "" when none.
+	UpTo  string
+	Files []File // every migration file, in id order
 	// Ignored are rows of the other tool that no file stands for on
 	// purpose (Flyway's repeatable migrations), with the reason.
 	Ignored []Entry
@@ -120,7 +124,7 @@ func prepare(ctx context.Context, db *sql.DB, m *migrator.Migrator, tool Tool, o
 	if err != nil {
 		return nil, 0, err
 	}
-	return &Result{Tool: tool, ToolTable: h.Table, Through: through, Files: files, Ignored: h.Ignored}, through, nil
+	return &Result{Tool: tool, ToolTable: h.Table, Through: through, UpTo: h.Through, Files: files, Ignored: h.Ignored}, through, nil
 }
 
 // fill sets each file's action from what MarkApplied did or would do.

@@ -118,6 +118,9 @@ CREATE TABLE a (id int); CREATE TABLE b (id int); CREATE TABLE c (id int);`)
 	if actions(res) != "record,record,record,pending" || len(res.Ignored) != 2 || res.Ignored[1].Description != "R__views.sql" {
 		t.Fatalf("Adopt = %+v", res)
 	}
+	if res.UpTo != "2" || !res.Files[0].UpTo || !res.Files[1].UpTo || res.Files[2].UpTo {
+		t.Fatalf("baseline: UpTo %q, files %+v", res.UpTo, res.Files)
+	}
 	if ar, err := m.Apply(ctx); err != nil || len(ar.Applied) != 1 {
 		t.Fatalf("Apply = %+v, %v", ar, err)
 	}

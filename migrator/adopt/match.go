@@ -13,8 +13,11 @@ type File struct {
 	migrator.Migration
 	// Version is the file's version in the other tool: its id, or the
 	// version the map gives it ("" when the map names none).
-	Version   string
-	Applied   bool      // the other tool applied it
+	Version string
+	Applied bool // the other tool applied it
+	// UpTo: applied because its version is at or below the tool's
+	// current version or baseline ([Result.UpTo]), not by a row of its own.
+	UpTo      bool
 	AppliedAt time.Time // when, where the tool keeps it
 	Action    Action    // what adopting does with it
 }
@@ -72,8 +75,8 @@ func match(h *History, migs []migrator.Migration, mp *Map) ([]File, int, error) 
 				Detail: "the current version, but no migration file stands for it " + noFileWhy(rm)})
 		}
 		for i := range files {
-			if files[i].Version != "" && compareVersions(files[i].Version, h.Through) <= 0 {
-				files[i].Applied = true
+			if files[i].Version != "" && compareVersions(files[i].Version, h.Through) <= 0 && !files[i].Applied {
+				files[i].Applied, files[i].UpTo = true, true
 			}
 		}
 	}
