@@ -40,6 +40,7 @@ type CLI struct {
 	Createdb   createdbCmd      `cmd:"" help:"Create the database if it does not exist."`
 	Dropdb     dropdbCmd        `cmd:"" help:"Drop the database (asks first; --yes in scripts)."`
 	Reset      resetCmd         `cmd:"" help:"Drop, create and migrate the database: dropdb + createdb + apply (asks first)."`
+	Clone      cloneCmd         `cmd:"" help:"Create a database with every migration applied, copied from a template built once per set of files."`
 	Renumber   renumberCmd      `cmd:"" help:"Move the migrations a merged branch added to the end of the numbering."`
 	Adopt      adoptCmd         `cmd:"" help:"Record what goose, golang-migrate, tern, dbmate or Flyway applied, without running it (shows the plan; --yes writes)."`
 	Version    versionCmd       `cmd:"" help:"Print pgmig's version."`

@@ -328,5 +328,5 @@ func pgmigVersion() string {
 	if mod == nil || mod.Version == "" || mod.Version == "(devel)" {
 		return "devel"
 	}
-	return mod.Version + mod.Sum
+	return mod.Version
 }
