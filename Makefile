@@ -28,13 +28,14 @@ fuzz: ## run each fuzz target for FUZZTIME
 	$(GO) test ./migrator -run '^$$' -fuzz '^FuzzParseHeaders$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./migrator/internal/sqlscan -run '^$$' -fuzz '^FuzzSplit$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./migrator/lint -run '^$$' -fuzz '^FuzzParseIgnores$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./migrator/adopt -run '^$$' -fuzz '^FuzzParseMap$$' -fuzztime $(FUZZTIME)
 
 test-matrix: ## the whole suite on PostgreSQL 12 to 18 (PG_MAJORS="12 18" for some), server binaries from npm
 	./.ci/test-matrix
 
 ROUNDS ?= 5
 bench: ## pgmig against psql on a throwaway PostgreSQL with default durability, and the Go benchmarks
-	$(GO) test ./migrator ./migrator/internal/sqlscan -run '^$$' -bench . -benchmem
+	$(GO) test ./migrator ./migrator/internal/sqlscan ./migrator/adopt -run '^$$' -bench . -benchmem
 	$(GO) run ./.ci/bench -rounds $(ROUNDS)
 
 bench-large: ## time apply of a 100 MB file and of 10,000 files (PGMIG_TEST_DATABASE_URL or a throwaway cluster), with the checks of the bad-input catalogue
