@@ -35,6 +35,7 @@ type CLI struct {
 	Status     statusCmd        `cmd:"" help:"Show the state of every migration (read-only)."`
 	Verify     verifyCmd        `cmd:"" help:"Fail unless the database is fully migrated and intact (read-only)."`
 	Validate   validateCmd      `cmd:"" help:"Check the migration files alone, without a database."`
+	Lint       lintCmd          `cmd:"" help:"Find the migrations that would lock or rewrite a busy table (read-only)."`
 	Plan       planCmd          `cmd:"" help:"Show what apply would run, changing nothing."`
 	New        newCmd           `cmd:"" help:"Create the next migration file."`
 	Createdb   createdbCmd      `cmd:"" help:"Create the database if it does not exist."`

@@ -28,6 +28,7 @@ const (
 	exitPooler         = 12  // connection pooler in transaction or statement mode
 	exitRefused        = 13  // dropdb, reset: not confirmed, or a remote server
 	exitRenumber       = 14  // renumber: a file that would be renamed is applied
+	exitLint           = 15  // lint: a finding of error severity (or a warning with --strict)
 	exitAdoptUnclean   = 17  // adopt: the other tool's history is not clean
 	exitInterrupted    = 130 // SIGINT or SIGTERM
 )
@@ -56,6 +57,7 @@ var exitCodes = []exitCodeInfo{
 	{exitPooler, "pooler", "the connection does not keep one server session (a pooler in transaction or statement mode): nothing more was run"},
 	{exitRefused, "refused", "dropdb, reset: refused to destroy a database, not confirmed (--yes, or the name typed on a terminal) or on a server not on this machine (--allow-remote): nothing was changed"},
 	{exitRenumber, "applied-would-move", "renumber: a file that would be renamed is applied in the database: nothing was renamed"},
+	{exitLint, "lint", "lint: a finding of error severity, or of any severity with --strict"},
 	{exitAdoptUnclean, "adopt-unclean", "adopt: the other tool's history is not clean (dirty, failed, rolled back, a version without a file, a file missing in the middle): nothing was written"},
 	{exitInterrupted, "interrupted", "interrupted by SIGINT or SIGTERM: the running migration was cancelled and rolled back"},
 }
@@ -119,6 +121,7 @@ func exitCode(err error) int {
 		pooler    *migrator.PoolerError
 		refused   *refusedError
 		applied   *appliedError
+		linted    *lintError
 		unclean   *adopt.UncleanError
 		adoptArg  *adopt.MapError
 		notFound  *adopt.TableNotFoundError
@@ -134,6 +137,8 @@ func exitCode(err error) int {
 		return exitRefused
 	case errors.As(err, &applied):
 		return exitRenumber
+	case errors.As(err, &linted):
+		return exitLint
 	case errors.As(err, &unclean):
 		return exitAdoptUnclean
 	case errors.As(err, &adoptArg), errors.As(err, &notFound), errors.As(err, &layout):

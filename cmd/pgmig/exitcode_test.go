@@ -78,6 +78,8 @@ func TestExitCodeOfEachError(t *testing.T) {
 		{&adopt.MapError{}, exitUsage},
 		{&adopt.TableNotFoundError{}, exitUsage},
 		{&adopt.LayoutError{}, exitUsage},
+		{&lintError{errors: 1}, exitLint},
+		{&lintError{warnings: 1, strict: true}, exitLint},
 		{withHint(&migrator.PoolerError{}, "advice"), exitPooler},
 		{fmt.Errorf("interrupted: %w", context.Canceled), exitInterrupted},
 		{errors.New("anything else"), exitFailure},

@@ -1,0 +1,181 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/pgmig/pgmig/migrator"
+	"github.com/pgmig/pgmig/migrator/lint"
+	pgsql "github.com/pgmig/pgmig/sql"
+)
+
+// lintCmd is 'pgmig lint'.
+type lintCmd struct {
+	Dir         string        `arg:"" help:"Folder holding the migration files (top level only)." type:"path"`
+	JSON        bool          `name:"json" help:"Print the findings as one JSON document on stdout (same as --format json)."`
+	Format      string        `help:"Output: text, json, github (workflow annotations on the pull request's lines) or sarif (SARIF 2.1.0, for code scanning)." enum:"text,json,github,sarif" default:"text"`
+	PGVersion   int           `name:"pg-version" help:"Major version of PostgreSQL the migrations will run on, 12 to 18 (default: the server's with connection settings, else 18)." placeholder:"N"`
+	Strict      bool          `help:"Fail on warnings too, not only on errors."`
+	LockTimeout time.Duration `name:"lock-timeout" help:"The lock_timeout apply will run the migrations with (apply --lock-timeout; also from $PGMIG_LOCK_TIMEOUT): then every statement has a lock timeout." placeholder:"DURATION"`
+	Table       string        `help:"Tracking table as [schema.]name, to find the pending migrations (default: migrations)." placeholder:"TABLE"`
+	Offline     bool          `help:"Lint every file without connecting, even when connection settings are given."`
+}
+
+func (c *lintCmd) Help() string {
+	return `Reads the migrations and reports the statements that would hurt a busy
+database while they run: index builds without CONCURRENTLY, table rewrites,
+full scans under a strong lock, locks held for long, changes that break the
+release still running, and strong locks taken with no lock timeout. Each
+finding names the lock, what it blocks, and the safe way to write it.
+
+Without connection settings (--url, $PGMIG_DATABASE_URL, $DATABASE_URL,
+$PGHOST, $PGHOSTADDR or $PGDATABASE) every file is linted on its own, as if
+the files before it were applied. With them, only the migrations pending in
+that database are linted, as one run (what one of them creates is new for
+the next), and the server's version decides the version-dependent rules.
+
+A reviewed exception: '-- pgmig lint-ignore RULE[, RULE]' on the line
+before the statement, or at the top of the file followed by a blank line
+for the whole file. A lint-ignore that suppresses nothing is reported.
+Exits 15 on an error finding (on a warning too with --strict).
+
+Examples:
+  pgmig lint ./migrations
+  pgmig lint --pg-version 13 --strict ./migrations
+  pgmig lint --format github ./migrations      # annotations in GitHub Actions
+  pgmig lint --format sarif ./migrations > lint.sarif
+  pgmig lint --url postgres://app@db/app --json ./migrations   # pending migrations only`
+}
+
+// Validate checks the flags once, before anything runs.
+func (c *lintCmd) Validate() error {
+	if c.PGVersion != 0 && (c.PGVersion < lint.OldestVersion || c.PGVersion > lint.NewestVersion) {
+		return fmt.Errorf("--pg-version must be %d to %d, got %d", lint.OldestVersion, lint.NewestVersion, c.PGVersion)
+	}
+	if c.LockTimeout < 0 {
+		return fmt.Errorf("--lock-timeout must not be negative, got %s", c.LockTimeout)
+	}
+	if c.JSON {
+		c.Format = "json"
+	}
+	return nil
+}
+
+func (c *lintCmd) Run(ctx context.Context, a *app) error {
+	res, err := c.lint(ctx, a)
+	out := newLintOutput(a, c.Dir)
+	if err != nil {
+		if c.Format == "json" {
+			out.json(nil, err)
+		}
+		return err
+	}
+	err = lintVerdict(res, c.Strict)
+	switch c.Format {
+	case "json":
+		out.json(res, err)
+	case "github":
+		out.github(res)
+	case "sarif":
+		out.sarif(res)
+	default:
+		out.text(res)
+	}
+	return err
+}
+
+// lint reads the folder, and the database when connection settings are
+// given, and lints.
+func (c *lintCmd) lint(ctx context.Context, a *app) (*lint.Result, error) {
+	if err := checkFolder(c.Dir); err != nil {
+		return nil, err
+	}
+	opts := []lint.Option{lint.WithLockTimeout(c.LockTimeout)}
+	if c.PGVersion != 0 {
+		opts = append(opts, lint.WithPGVersion(c.PGVersion))
+	}
+	fsys := os.DirFS(c.Dir)
+	if c.Offline || !connectionGiven(a.globals.URL) {
+		v, err := migrator.Validate(fsys)
+		if err != nil {
+			return nil, err
+		}
+		return lint.Lint(fsys, v.Migrations, opts...)
+	}
+	f := folderFlags{Dir: c.Dir, Table: c.Table}
+	o, err := f.open(a)
+	if err != nil {
+		return nil, err
+	}
+	defer o.close()
+	plan, err := o.migrator.Plan(ctx, 0)
+	if err != nil {
+		return nil, explain(o.settings, err)
+	}
+	ids := make([]int, 0, len(plan.Pending))
+	for _, m := range plan.Pending {
+		ids = append(ids, m.ID)
+	}
+	opts = append(opts, lint.WithPending(ids...))
+	if c.PGVersion == 0 {
+		major, err := serverMajor(ctx, o)
+		if err != nil {
+			return nil, err
+		}
+		opts = append([]lint.Option{lint.WithPGVersion(major)}, opts...)
+		a.log.Debug().Int("pg_version", major).Msg("lint follows the server's version")
+	}
+	return lint.Lint(fsys, o.migrator.Migrations(), opts...)
+}
+
+// serverMajor reads the server's major version, brought into the range
+// lint knows.
+func serverMajor(ctx context.Context, o *opened) (int, error) {
+	var num int
+	if err := o.db.QueryRowContext(ctx, pgsql.ServerVersionNum).Scan(&num); err != nil {
+		return 0, o.settings.explainConnectError(err, "")
+	}
+	return min(max(num/10000, lint.OldestVersion), lint.NewestVersion), nil
+}
+
+// connectionEnv are the variables that, set, make lint read the pending
+// migrations of a database; --url does too. PGUSER, PGPORT and the like
+// alone do not: they are often set for other tools.
+var connectionEnv = []string{"PGMIG_DATABASE_URL", "DATABASE_URL", "PGHOST", "PGHOSTADDR", "PGDATABASE"}
+
+// connectionGiven reports whether connection settings were given.
+func connectionGiven(url string) bool {
+	if url != "" {
+		return true
+	}
+	for _, v := range connectionEnv {
+		if os.Getenv(v) != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// lintError is lint's verdict when findings fail the run.
+type lintError struct {
+	errors, warnings int
+	strict           bool
+}
+
+func (e *lintError) Error() string {
+	if e.strict && e.errors == 0 {
+		return fmt.Sprintf("lint found %s (--strict fails on warnings)", plural(e.warnings, "warning"))
+	}
+	return fmt.Sprintf("lint found %s and %s", plural(e.errors, "error"), plural(e.warnings, "warning"))
+}
+
+// lintVerdict fails on an error finding, or on any warning with strict.
+func lintVerdict(res *lint.Result, strict bool) error {
+	e := &lintError{errors: res.Count(lint.SeverityError), warnings: res.Count(lint.SeverityWarning), strict: strict}
+	if e.errors > 0 || strict && e.warnings > 0 {
+		return e
+	}
+	return nil
+}

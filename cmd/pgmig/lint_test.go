@@ -1,0 +1,132 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/pgmig/pgmig/migrator/migratortest"
+)
+
+// lintDir is the folder of the lint examples: the README shows its output.
+const lintDir = "../../testdata/lint"
+
+func TestGoldenLint(t *testing.T) {
+	g := newGolden(t, "lint", "")
+	g.human("every file", exitLint, "lint", lintDir)
+	g.human("strict, an older server", exitLint, "lint", "--strict", "--pg-version", "13", lintDir)
+	g.human("GitHub annotations", exitLint, "lint", "--format", "github", lintDir)
+	g.human("warnings only", 0, "lint", "../../testdata/example")
+	doc := g.json("every file", exitLint, "lint", lintDir)
+	g.json("warnings only", 0, "lint", "../../testdata/example")
+	g.check()
+	findings, _ := doc["findings"].([]any)
+	for _, f := range findings {
+		m := f.(map[string]any)
+		for _, k := range []string{"file", "line", "column", "rule", "severity", "message", "relation", "lock", "blocks", "rewrite", "scan", "fix"} {
+			if _, ok := m[k]; !ok {
+				t.Errorf("finding %v has no %q", m, k)
+			}
+		}
+	}
+}
+
+// TestLintSARIF validates the SARIF log against the SARIF 2.1.0 schema
+// and checks it carries every finding.
+func TestLintSARIF(t *testing.T) {
+	code, stdout, stderr := pgmig(t, "lint", "--format", "sarif", lintDir)
+	if code != exitLint {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	f, err := os.Open("../../testdata/sarif/sarif-schema-2.1.0-rtm.5.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	schemaDoc, err := jsonschema.UnmarshalJSON(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource("sarif-schema.json", schemaDoc); err != nil {
+		t.Fatal(err)
+	}
+	schema, err := c.Compile("sarif-schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	log, err := jsonschema.UnmarshalJSON(strings.NewReader(stdout))
+	if err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, stdout)
+	}
+	if err := schema.Validate(log); err != nil {
+		t.Fatalf("the SARIF log breaks the SARIF 2.1.0 schema: %v", err)
+	}
+	var sarif sarifLog
+	if err := json.Unmarshal([]byte(stdout), &sarif); err != nil {
+		t.Fatal(err)
+	}
+	_, jsonOut, _ := pgmig(t, "lint", "--json", lintDir)
+	var doc jsonLintReport
+	if err := json.Unmarshal([]byte(jsonOut), &doc); err != nil {
+		t.Fatal(err)
+	}
+	results := sarif.Runs[0].Results
+	if len(results) != len(doc.Findings) || len(results) == 0 {
+		t.Fatalf("%d SARIF results for %d findings", len(results), len(doc.Findings))
+	}
+	for i, r := range results {
+		fd := doc.Findings[i]
+		loc := r.Locations[0].PhysicalLocation
+		if r.RuleID != fd.Rule || loc.ArtifactLocation.URI != fd.File || loc.Region.StartLine != fd.Line ||
+			sarif.Runs[0].Tool.Driver.Rules[r.RuleIndex].ID != r.RuleID {
+			t.Errorf("result %d %+v does not match finding %+v", i, r, fd)
+		}
+	}
+}
+
+// TestLintPending: with connection settings, only the pending migrations
+// are linted, as one run, with the rules of the server's version.
+func TestLintPending(t *testing.T) {
+	d := migratortest.NewDatabase(t)
+	dir := t.TempDir()
+	entries, err := os.ReadDir(lintDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(lintDir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, dir, e.Name(), string(b))
+	}
+	if code, _, stderr := pgmig(t, "--url", d.DSN, "apply", "--to", "3", dir); code != 0 {
+		t.Fatalf("apply --to 3: exit %d\n%s", code, stderr)
+	}
+	var version int
+	if err := d.DB.QueryRow("SELECT current_setting('server_version_num')::int / 10000").Scan(&version); err != nil {
+		t.Fatal(err)
+	}
+	// Found through $PGMIG_DATABASE_URL, as apply would.
+	code, stdout, stderr := pgmigWith(t, runOptions{env: map[string]string{"PGMIG_DATABASE_URL": d.DSN}}, "lint", "--json", dir)
+	if code != 0 {
+		t.Fatalf("lint of the pending migrations: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	var doc jsonLintReport
+	if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Files != 4 || doc.PGVersion != version || len(doc.Findings) != 1 || doc.Findings[0].Rule != "unused-lint-ignore" {
+		t.Fatalf("lint of migrations 4 to 7 on PostgreSQL %d: %s", version, stdout)
+	}
+	// --offline lints every file; --pg-version overrides the server's.
+	code, stdout, _ = pgmig(t, "--url", d.DSN, "lint", "--offline", "--pg-version", "12", "--json", dir)
+	if err := json.Unmarshal([]byte(stdout), &doc); err != nil || code != exitLint || doc.Files != 7 || doc.PGVersion != 12 {
+		t.Fatalf("lint --offline: exit %d\n%s", code, stdout)
+	}
+}
