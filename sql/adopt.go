@@ -14,6 +14,8 @@ var (
 	// AdoptVersionRows reads the version column of tern's schema_version
 	// or dbmate's schema_migrations. Placeholder: {table}.
 	AdoptVersionRows = load("adopt_version_rows.sql")
+	// AdoptTablesNamed lists the tables of any schema with a name ($1).
+	AdoptTablesNamed = load("adopt_tables_named.sql")
 	// AdoptFlywayRows reads Flyway's flyway_schema_history. Placeholder:
 	// {table}.
 	AdoptFlywayRows = load("adopt_flyway_rows.sql")

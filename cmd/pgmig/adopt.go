@@ -292,6 +292,8 @@ func explainAdopt(err error) error {
 			hints = append(hints, fmt.Sprintf("apply the missing migrations with %s first, or renumber the files so that the applied ones come first", unclean.Tool))
 		}
 		return withHint(err, strings.Join(hints, "\nhint: "))
+	case errors.As(err, &notFound) && len(notFound.Elsewhere) > 0:
+		return withHint(err, fmt.Sprintf("pass --from-table %s, or give pgmig the search path the other tool used", notFound.Elsewhere[0]))
 	case errors.As(err, &notFound):
 		return withHint(err, "name the table with --from-table schema.name, or give pgmig the search path the other tool used "+
 			"(for example PGOPTIONS='-c search_path=app,public')")

@@ -163,4 +163,14 @@ func TestAdoptCommandMapAndTable(t *testing.T) {
 	if code, _, stderr := pgmig(t, "--url", d.DSN, "apply", dir); code != exitOK {
 		t.Fatalf("apply: exit %d\n%s", code, stderr)
 	}
+
+	// A table of the default name in another schema is named, with the flag.
+	if _, err := d.DB.Exec(`CREATE TABLE ops.schema_migrations (version varchar(255) primary key)`); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr = pgmig(t, "--url", d.DSN, "adopt", "--from", "dbmate", dir)
+	if code != exitUsage || !strings.Contains(stderr, "tables of that name exist in other schemas: ops.schema_migrations") ||
+		!strings.Contains(stderr, "hint: pass --from-table ops.schema_migrations") {
+		t.Fatalf("default table in another schema: exit %d\n%s", code, stderr)
+	}
 }

@@ -202,8 +202,9 @@ func TestAdoptTableLookup(t *testing.T) {
 		CREATE TABLE a (id int);`)
 	m := newMigrator(t, d.DB)
 	var nf *adopt.TableNotFoundError
-	if _, err := adopt.Plan(ctx, d.DB, m, adopt.Goose, adopt.Options{}); !errors.As(err, &nf) || nf.SearchPath != "public" {
-		t.Fatalf("Plan = %v, want *TableNotFoundError with search path public", err)
+	if _, err := adopt.Plan(ctx, d.DB, m, adopt.Goose, adopt.Options{}); !errors.As(err, &nf) || nf.SearchPath != "public" ||
+		!slices.Equal(nf.Elsewhere, []string{"tools.goose_db_version"}) {
+		t.Fatalf("Plan = %v, want *TableNotFoundError with search path public, naming tools.goose_db_version", err)
 	}
 	res, err := adopt.Adopt(ctx, d.DB, m, adopt.Goose, adopt.Options{Table: "tools.goose_db_version"})
 	if err != nil || res.ToolTable != "tools.goose_db_version" || res.Through != 1 {

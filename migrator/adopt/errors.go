@@ -95,6 +95,9 @@ type TableNotFoundError struct {
 	Tool       Tool
 	Table      string // as given, or the tool's default name
 	SearchPath string // the session's schemas, when Table has no schema
+	// Elsewhere are tables of that name in other schemas, schema-qualified,
+	// when Table has no schema.
+	Elsewhere []string
 }
 
 func (e *TableNotFoundError) Error() string {
@@ -105,7 +108,11 @@ func (e *TableNotFoundError) Error() string {
 	if strings.Contains(e.Table, ".") {
 		where = "there"
 	}
-	return fmt.Sprintf("%s history table %s not found %s", e.Tool, e.Table, where)
+	msg := fmt.Sprintf("%s history table %s not found %s", e.Tool, e.Table, where)
+	if len(e.Elsewhere) > 0 {
+		msg += "; tables of that name exist in other schemas: " + strings.Join(e.Elsewhere, ", ")
+	}
+	return msg
 }
 
 // LayoutError reports a table that exists but does not have the columns

@@ -154,7 +154,13 @@ func resolve(ctx context.Context, tx *sql.Tx, tool Tool, table string) (qualifie
 		return "", "", fmt.Errorf("looking up %s history table %s: %w", tool, table, err)
 	}
 	if schema == "" {
-		return "", "", &TableNotFoundError{Tool: tool, Table: table, SearchPath: searchPath}
+		e := &TableNotFoundError{Tool: tool, Table: table, SearchPath: searchPath}
+		if !strings.ContainsAny(table, `."`) {
+			if e.Elsewhere, err = tablesNamed(ctx, tx, table); err != nil {
+				return "", "", fmt.Errorf("looking up %s history table %s: %w", tool, table, err)
+			}
+		}
+		return "", "", e
 	}
 	display = schema + "." + name
 	if kind != "r" && kind != "p" && kind != "v" && kind != "m" {
@@ -176,6 +182,24 @@ func resolve(ctx context.Context, tx *sql.Tx, tool Tool, table string) (qualifie
 		return "", "", &LayoutError{Tool: tool, Table: display, Problem: "it has golang-migrate's dirty column: it is golang-migrate's schema_migrations"}
 	}
 	return qualified, display, nil
+}
+
+// tablesNamed lists the tables called name in any schema.
+func tablesNamed(ctx context.Context, tx *sql.Tx, name string) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, pgsql.AdoptTablesNamed, strings.ToLower(name))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
 }
 
 // readGoose: the newest row of each version decides (goose's own rule);
