@@ -1,0 +1,33 @@
+CREATE VIEW app.paid_users AS
+  SELECT id, email FROM app.users WHERE EXISTS (SELECT 1 FROM app.orders WHERE orders.user_id = users.id AND status = 'paid');
+CREATE VIEW app.aliased AS SELECT x.id, x.total FROM app.orders x WHERE x.total IS NOT NULL;
+CREATE VIEW app.all_ids AS SELECT id::bigint FROM app.orders UNION ALL SELECT id FROM app.users;
+CREATE VIEW app.with_cte AS WITH t AS (SELECT user_id, count(*) AS n FROM app.orders GROUP BY user_id) SELECT user_id, n FROM t WHERE n > 2;
+CREATE VIEW app.view_on_view AS SELECT id, orders FROM app.active_users;
+CREATE VIEW app.ordered AS SELECT id, name FROM app.users ORDER BY name DESC NULLS LAST LIMIT 10;
+CREATE VIEW app.cased AS SELECT id, CASE WHEN id > 10 THEN 'high' ELSE 'low' END AS level, coalesce(name, 'x') AS n FROM app.users;
+CREATE FUNCTION app.total_of(uid bigint) RETURNS numeric LANGUAGE sql STABLE AS $$ SELECT sum(total) FROM app.orders WHERE user_id = uid $$;
+CREATE FUNCTION app.setof_users(OUT id bigint, OUT email text) RETURNS SETOF record LANGUAGE sql AS $$ SELECT id, email FROM app.users $$;
+CREATE TABLE app.tags (id int PRIMARY KEY, label text NOT NULL);
+CREATE TABLE app.child (extra int) INHERITS (app.tags);
+ALTER TABLE app.tags ADD CONSTRAINT label_len CHECK (length(label) < 20) NOT VALID;
+ALTER TABLE app.tags ADD CONSTRAINT tags_label_excl EXCLUDE USING btree (label WITH =);
+CREATE TABLE app.refs (a int, b int, FOREIGN KEY (a) REFERENCES app.tags (id) DEFERRABLE INITIALLY DEFERRED, UNIQUE (a, b));
+CREATE INDEX refs_b_desc ON app.refs (b DESC NULLS LAST, a);
+CREATE INDEX refs_brin ON app.refs USING brin (a);
+CREATE INDEX refs_hash ON app.refs USING hash (b);
+ALTER TABLE app.refs ENABLE ROW LEVEL SECURITY;
+ALTER TABLE app.refs FORCE ROW LEVEL SECURITY;
+CREATE TRIGGER refs_stmt AFTER TRUNCATE ON app.refs FOR EACH STATEMENT EXECUTE FUNCTION app.touch();
+ALTER TABLE app.refs DISABLE TRIGGER refs_stmt;
+CREATE TRIGGER users_gone AFTER DELETE ON app.users REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION app.touch();
+CREATE SEQUENCE app.owned_seq OWNED BY app.refs.a;
+ALTER TABLE app.refs ALTER COLUMN b SET DEFAULT nextval('app.owned_seq');
+
+GRANT SELECT ON app.users TO pgmig_drift_reader;
+GRANT ALL ON app.orders TO pgmig_drift_reader WITH GRANT OPTION;
+GRANT UPDATE (name) ON app.users TO pgmig_drift_reader;
+GRANT USAGE ON SCHEMA app TO pgmig_drift_reader;
+REVOKE EXECUTE ON FUNCTION app.secret() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION app.secret() TO pgmig_drift_reader;
+CREATE POLICY reader ON app.refs FOR UPDATE TO pgmig_drift_reader, CURRENT_USER USING (a > 0) WITH CHECK (b > 0);
