@@ -19,6 +19,7 @@ type applyCmd struct {
 	SyncEach bool          `name:"sync-commit-each" help:"Wait for the WAL flush at every migration's commit (default: only the last commit of a run waits, which makes all of them durable)."`
 
 	SingleTransaction bool `name:"single-transaction" help:"Apply all pending migrations and their bookkeeping rows in one transaction: if one fails, none stays applied. Refused when a pending file carries disable-transaction."`
+	Lint              bool `help:"Lint the migrations to apply first, and apply nothing when one has a finding of error severity (see 'pgmig lint')."`
 
 	LockTimeout      time.Duration `name:"lock-timeout" help:"lock_timeout for the migrations' statements (e.g. 2s; a file's '-- pgmig lock-timeout' header wins; default: the session's setting). Never applies to pgmig's bookkeeping or to --lock-wait." placeholder:"DURATION"`
 	StatementTimeout time.Duration `name:"statement-timeout" help:"statement_timeout for the migrations' statements (e.g. 10m; a file's '-- pgmig statement-timeout' header wins; default: the session's setting)." placeholder:"DURATION"`
@@ -53,6 +54,7 @@ Examples:
   pgmig apply --to 12 ./migrations          # stop after migration 12
   pgmig apply --dry-run ./migrations        # show what would run
   pgmig apply --single-transaction ./migrations   # all or nothing
+  pgmig apply --lint --lock-timeout 2s ./migrations   # refuse migrations that would lock a busy table
   pgmig apply --create-db --table ops.schema_migrations ./migrations
   pgmig apply --each-database 'tenant\_%' -j 8 ./migrations   # every tenant database, 8 at a time
   pgmig apply --each-schema 'tenant\_%' --canary 2 ./migrations   # schema per tenant, 2 first`
@@ -88,7 +90,7 @@ func (c *applyCmd) Validate() error {
 
 func (c *applyCmd) Run(ctx context.Context, a *app) error {
 	if c.DryRun {
-		p := planCmd{folderFlags: c.folderFlags, To: c.To, fanoutFlags: c.fanoutFlags}
+		p := planCmd{folderFlags: c.folderFlags, To: c.To, fanoutFlags: c.fanoutFlags, LockTimeout: c.LockTimeout}
 		return p.Run(ctx, a)
 	}
 	opts := []migrator.Option{migrator.WithLockWait(c.LockWait), migrator.WithSyncCommitEach(c.SyncEach),
@@ -96,6 +98,9 @@ func (c *applyCmd) Run(ctx context.Context, a *app) error {
 		migrator.WithBlockerQueries(!c.NoBlockerQueries), migrator.WithTerminateBlockers(c.TerminateBlockersAfter),
 		migrator.WithSingleTransaction(c.SingleTransaction)}
 	if c.fanout() {
+		if c.Lint {
+			return &usageError{msg: "--lint takes one database, not a fleet"}
+		}
 		return c.runFleet(ctx, a, opts)
 	}
 	if a.status != nil {
@@ -114,6 +119,11 @@ func (c *applyCmd) Run(ctx context.Context, a *app) error {
 	defer o.close()
 	if c.CreateDB {
 		if err := c.createdbOptions.create(ctx, a, o.settings, ""); err != nil {
+			return c.report(a, &migrator.ApplyResult{}, err)
+		}
+	}
+	if c.Lint {
+		if err := lintBeforeApply(ctx, a, o, c.Dir, c.To, c.LockTimeout); err != nil {
 			return c.report(a, &migrator.ApplyResult{}, err)
 		}
 	}

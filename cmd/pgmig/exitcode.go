@@ -57,7 +57,7 @@ var exitCodes = []exitCodeInfo{
 	{exitPooler, "pooler", "the connection does not keep one server session (a pooler in transaction or statement mode): nothing more was run"},
 	{exitRefused, "refused", "dropdb, reset: refused to destroy a database, not confirmed (--yes, or the name typed on a terminal) or on a server not on this machine (--allow-remote): nothing was changed"},
 	{exitRenumber, "applied-would-move", "renumber: a file that would be renamed is applied in the database: nothing was renamed"},
-	{exitLint, "lint", "lint: a finding of error severity, or of any severity with --strict"},
+	{exitLint, "lint", "lint: a finding of error severity, or of any severity with --strict; apply --lint: nothing was applied"},
 	{exitAdoptUnclean, "adopt-unclean", "adopt: the other tool's history is not clean (dirty, failed, rolled back, a version without a file, a file missing in the middle): nothing was written"},
 	{exitInterrupted, "interrupted", "interrupted by SIGINT or SIGTERM: the running migration was cancelled and rolled back"},
 }

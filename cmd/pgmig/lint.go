@@ -13,7 +13,7 @@ import (
 
 // lintCmd is 'pgmig lint'.
 type lintCmd struct {
-	Dir         string        `arg:"" help:"Folder holding the migration files (top level only)." type:"path"`
+	Dir         string        `arg:"" help:"Folder holding the migration files (top level only); findings name files by this path."`
 	JSON        bool          `name:"json" help:"Print the findings as one JSON document on stdout (same as --format json)."`
 	Format      string        `help:"Output: text, json, github (workflow annotations on the pull request's lines) or sarif (SARIF 2.1.0, for code scanning)." enum:"text,json,github,sarif" default:"text"`
 	PGVersion   int           `name:"pg-version" help:"Major version of PostgreSQL the migrations will run on, 12 to 18 (default: the server's with connection settings, else 18)." placeholder:"N"`

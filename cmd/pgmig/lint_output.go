@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -15,15 +14,10 @@ import (
 type lintOutput struct {
 	a   *app
 	w   io.Writer
-	dir string // the migrations folder, as a path relative to the working folder where it can be
+	dir string // the migrations folder as given, "" for file names alone
 }
 
 func newLintOutput(a *app, dir string) *lintOutput {
-	if wd, err := os.Getwd(); err == nil {
-		if rel, err := filepath.Rel(wd, dir); err == nil {
-			dir = rel
-		}
-	}
 	return &lintOutput{a: a, w: a.stdout, dir: dir}
 }
 

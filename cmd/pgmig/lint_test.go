@@ -130,3 +130,49 @@ func TestLintPending(t *testing.T) {
 		t.Fatalf("lint --offline: exit %d\n%s", code, stdout)
 	}
 }
+
+// TestPlanAndApplyLint: plan shows each pending migration's findings, and
+// apply --lint applies nothing while one has an error.
+func TestPlanAndApplyLint(t *testing.T) {
+	d := migratortest.NewDatabase(t)
+	dir := t.TempDir()
+	writeFile(t, dir, "1_orders.sql", "CREATE TABLE orders (id bigint PRIMARY KEY, note text);\n")
+	writeFile(t, dir, "2_index.sql", "CREATE INDEX orders_note_idx ON orders (note);\n")
+	if code, _, stderr := pgmig(t, "--url", d.DSN, "apply", "--to", "1", dir); code != 0 {
+		t.Fatalf("apply --to 1: exit %d\n%s", code, stderr)
+	}
+	code, stdout, stderr := pgmig(t, "--url", d.DSN, "plan", dir)
+	if code != 0 || !strings.Contains(stdout, "lint of 2_index.sql:\n") || !strings.Contains(stdout, "2_index.sql:1:33: error: create-index-blocking: ") {
+		t.Fatalf("plan: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	code, stdout, _ = pgmig(t, "--url", d.DSN, "plan", "--json", dir)
+	var doc struct {
+		Pending []struct {
+			File string        `json:"file"`
+			Lint []jsonFinding `json:"lint"`
+		} `json:"pending"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &doc); err != nil || code != 0 || len(doc.Pending) != 1 ||
+		len(doc.Pending[0].Lint) != 1 || doc.Pending[0].Lint[0].Rule != "create-index-blocking" {
+		t.Fatalf("plan --json: exit %d, %v\n%s", code, err, stdout)
+	}
+
+	code, _, stderr = pgmig(t, "--url", d.DSN, "apply", "--lint", dir)
+	if code != exitLint || !strings.Contains(stderr, "create-index-blocking") || !strings.Contains(stderr, "nothing was applied") {
+		t.Fatalf("apply --lint: exit %d\n%s", code, stderr)
+	}
+	var applied int
+	if err := d.DB.QueryRow("SELECT count(*) FROM migrations WHERE id > 0").Scan(&applied); err != nil || applied != 1 {
+		t.Fatalf("after apply --lint refused: %d applied, %v", applied, err)
+	}
+	writeFile(t, dir, "2_index.sql", "-- pgmig disable-transaction\nCREATE INDEX CONCURRENTLY orders_note_idx ON orders (note);\n")
+	if code, _, stderr := pgmig(t, "--url", d.DSN, "apply", "--lint", dir); code != 0 {
+		t.Fatalf("apply --lint of the safe variant: exit %d\n%s", code, stderr)
+	}
+	// On a fresh database the table is created in the same run: no finding.
+	fresh := migratortest.NewDatabase(t)
+	writeFile(t, dir, "2_index.sql", "CREATE INDEX orders_note_idx ON orders (note);\n")
+	if code, _, stderr := pgmig(t, "--url", fresh.DSN, "apply", "--lint", dir); code != 0 {
+		t.Fatalf("apply --lint on a fresh database: exit %d\n%s", code, stderr)
+	}
+}

@@ -27,6 +27,8 @@ type jsonMigration struct {
 	DisableHashCheck   bool     `json:"disable_hash_check"`
 	// Waits: apply, a migration that ran long enough to be looked at.
 	Waits *jsonWaits `json:"waits,omitempty"`
+	// Lint: plan, the lint findings of a pending migration.
+	Lint []jsonFinding `json:"lint,omitempty"`
 }
 
 type jsonWaits struct {

@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/pgmig/pgmig/migrator"
+	"github.com/pgmig/pgmig/migrator/lint"
 )
 
 // planCmd is 'pgmig plan', and 'pgmig apply --dry-run'.
@@ -12,12 +14,17 @@ type planCmd struct {
 	folderFlags
 	fanoutFlags
 	To int `help:"Plan up to and including this id." placeholder:"ID"`
+	// LockTimeout is apply's, for the lint of the pending migrations.
+	LockTimeout time.Duration `name:"lock-timeout" help:"The lock_timeout apply will run with, for the lint findings of the pending migrations (see 'pgmig lint')." placeholder:"DURATION"`
+
+	lint *lint.Result // findings of the pending migrations
 }
 
 func (c *planCmd) Help() string {
 	return `Runs every check of apply (files, hashes, missing files, who holds the lock)
-and lists what apply would run, in order, with the headers that apply to each,
-without changing the database. Same as 'pgmig apply --dry-run'.
+and lists what apply would run, in order, with the headers that apply to each
+and the lint findings of each (see 'pgmig lint'), without changing the
+database. Same as 'pgmig apply --dry-run'.
 
 Examples:
   pgmig plan ./migrations
@@ -45,6 +52,9 @@ func (c *planCmd) Run(ctx context.Context, a *app) error {
 	if res != nil {
 		logWarnings(a, res.Warnings)
 	}
+	if err == nil {
+		c.lint, err = lintPlanned(ctx, o, c.Dir, res.Pending, c.LockTimeout)
+	}
 	return c.report(a, res, explain(o.settings, err))
 }
 
@@ -55,6 +65,7 @@ func (c *planCmd) report(a *app, res *migrator.PlanResult, err error) error {
 			r.Table, r.CreateTable, r.AlreadyApplied = res.Table, ptr(res.CreateTable), ptr(res.AlreadyApplied)
 			r.Remaining = res.Remaining
 			r.Pending = fromMigrations(res.Pending)
+			addLint(r.Pending, newLintOutput(a, ""), c.lint)
 			r.HashCheckSkipped = fromMigrations(res.HashCheckSkipped)
 			for _, h := range res.LockHolders {
 				r.LockHolders = append(r.LockHolders, jsonLockHolder{PID: h.PID, ApplicationName: h.ApplicationName, Client: h.Client, ConnectedSeconds: h.ConnectedFor.Seconds()})
@@ -63,6 +74,7 @@ func (c *planCmd) report(a *app, res *migrator.PlanResult, err error) error {
 		writeJSON(a.stdout, r, err, a.red.redact)
 	} else if res != nil && err == nil {
 		printPlan(a.stdout, res)
+		printPlanLint(a.stdout, a, res.Pending, c.lint)
 	}
 	return err
 }
