@@ -176,3 +176,12 @@ func TestPlanAndApplyLint(t *testing.T) {
 		t.Fatalf("apply --lint on a fresh database: exit %d\n%s", code, stderr)
 	}
 }
+
+// TestGoldenValidateSyntax: validate reports what the parser rejects as
+// warnings, with line, column and caret, and still exits 0.
+func TestGoldenValidateSyntax(t *testing.T) {
+	g := newGolden(t, "validate-syntax", "")
+	g.human("parser errors", 0, "validate", "../../testdata/syntax")
+	g.json("parser errors", 0, "validate", "../../testdata/syntax")
+	g.check()
+}

@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/pgmig/pgmig/migrator"
+	"github.com/pgmig/pgmig/migrator/lint"
 )
 
 // validateCmd is 'pgmig validate'.
@@ -20,6 +21,8 @@ func (c *validateCmd) Help() string {
 UTF-8, headers, transaction control in transactional files, and statements
 PostgreSQL refuses inside a transaction block (CREATE INDEX CONCURRENTLY,
 VACUUM, ALTER SYSTEM, ...) in files without '-- pgmig disable-transaction'.
+Statements that PostgreSQL's parser (version 17) rejects are warnings, with
+the line and a caret: a newer server may accept them, so they never fail it.
 Fit for a pre-commit hook. Exits 3 when a file is invalid.
 
 Examples:
@@ -33,6 +36,10 @@ func (c *validateCmd) Run(a *app) error {
 	if err == nil {
 		res, err = migrator.Validate(os.DirFS(c.Dir))
 	}
+	var syntax []lint.Finding
+	if err == nil {
+		syntax, err = lint.Syntax(os.DirFS(c.Dir), res.Migrations)
+	}
 	var fe *migrator.FileError
 	if errors.As(err, &fe) && slices.ContainsFunc(fe.Problems, func(p migrator.FileProblem) bool { return p.RunRule }) {
 		err = withHint(err, "validate holds every file to the rules of a file still to run; a file that a database has "+
@@ -45,6 +52,9 @@ func (c *validateCmd) Run(a *app) error {
 			for _, w := range res.Warnings {
 				r.Warnings = append(r.Warnings, jsonProblem{Kind: "warning", File: w.File, Message: w.Problem})
 			}
+			for _, f := range syntax {
+				r.Warnings = append(r.Warnings, jsonProblem{Kind: "syntax", File: f.File, Message: fmt.Sprintf("line %d, column %d: %s", f.Line, f.Column, f.Message)})
+			}
 		}
 		writeJSON(a.stdout, r, err, a.red.redact)
 		return err
@@ -52,6 +62,9 @@ func (c *validateCmd) Run(a *app) error {
 	if res != nil {
 		for _, w := range res.Warnings {
 			fmt.Fprintf(a.stdout, "warning: %s: %s\n", w.File, w.Problem)
+		}
+		for _, f := range syntax {
+			fmt.Fprintf(a.stdout, "warning: %s:%d:%d: %s\n    %s\n    %s^\n", f.File, f.Line, f.Column, f.Message, f.Source, caretPad(f.Source, f.Column))
 		}
 		fmt.Fprintf(a.stdout, "ok: %s valid\n", plural(len(res.Migrations), "migration file"))
 	}

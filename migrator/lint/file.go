@@ -136,7 +136,7 @@ func (f *fileLinter) parseError(st *stmt, err error) {
 		off = charsToBytes(st.scan.Text, pe.Cursorpos-1)
 	}
 	f.add(st, int32(off), RuleParseError, relName{}, NoLock, false, false,
-		fmt.Sprintf("PostgreSQL 17's parser rejects the statement: %s; lint skipped it", msg), "")
+		fmt.Sprintf("PostgreSQL 17's parser rejects the statement (a newer server may accept it): %s", msg), "")
 }
 
 // charsToBytes converts a count of characters from the start of s into

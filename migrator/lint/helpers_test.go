@@ -21,10 +21,7 @@ CREATE TYPE order_state AS ENUM ('new', 'paid');
 // named in pending as one run, or each as its own run when pending is nil.
 func lintFiles(t *testing.T, files map[string]string, pending []int, opts ...Option) *Result {
 	t.Helper()
-	fsys := fstest.MapFS{}
-	for name, src := range files {
-		fsys[name] = &fstest.MapFile{Data: []byte(src)}
-	}
+	fsys := fstestFS(files)
 	v, err := migrator.Validate(fsys)
 	if err != nil {
 		t.Fatalf("validate: %v", err)
@@ -54,4 +51,13 @@ func ruleIDs(fs []Finding) []string {
 		ids = append(ids, f.Rule)
 	}
 	return ids
+}
+
+// fstestFS is a folder of the files (name to content).
+func fstestFS(files map[string]string) fstest.MapFS {
+	fsys := fstest.MapFS{}
+	for name, src := range files {
+		fsys[name] = &fstest.MapFile{Data: []byte(src)}
+	}
+	return fsys
 }

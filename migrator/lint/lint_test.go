@@ -175,3 +175,23 @@ func TestRewriteFor(t *testing.T) {
 		}
 	}
 }
+
+func TestSyntax(t *testing.T) {
+	files := map[string]string{
+		"1_ok.sql":  "CREATE TABLE t (id int);\nDROP TABLE t;",
+		"2_bad.sql": "SELECT 1;\n\nCREATE TABLE t (id int,);\nALTER TABLE t ADD COLUMN v int GENERATED ALWAYS AS (id) VIRTUAL;\nSELEC 2;",
+	}
+	fsys := fstestFS(files)
+	v, err := migrator.Validate(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs, err := Syntax(fsys, v.Migrations)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fs) != 2 || fs[0].File != "2_bad.sql" || fs[0].Line != 3 || fs[0].Column != 24 || fs[0].Source != "CREATE TABLE t (id int,);" ||
+		fs[1].Line != 5 || fs[1].Column != 1 || fs[0].Severity != SeverityWarning || fs[0].Rule != RuleParseError {
+		t.Fatalf("syntax findings %+v", fs)
+	}
+}

@@ -1,0 +1,4 @@
+-- PostgreSQL 18 syntax, which the parser (17) does not know:
+ALTER TABLE accounts ADD CONSTRAINT accounts_email_nn NOT NULL email NOT VALID;
+
+CREATE TABLE sessions (id bigint, account_id bigint,);
