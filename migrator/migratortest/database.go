@@ -65,8 +65,11 @@ func (s *Server) NewDatabase(t testing.TB) *Database {
 	d := &Database{Name: name, DSN: s.DSN(name), server: s}
 	t.Cleanup(func() {
 		if d.DB != nil {
+			// A handle whose server crashed or restarted under it fails
+			// to say goodbye on its stale connections (broken pipe): that
+			// loses nothing, since the database is dropped next.
 			if err := d.DB.Close(); err != nil {
-				t.Errorf("migratortest: close database %s: %v", name, err)
+				t.Logf("migratortest: close database %s: %v", name, err)
 			}
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), dbTimeout)
