@@ -37,6 +37,8 @@ type CLI struct {
 	Validate   validateCmd      `cmd:"" help:"Check the migration files alone, without a database."`
 	Lint       lintCmd          `cmd:"" help:"Find the migrations that would lock or rewrite a busy table (read-only)."`
 	Plan       planCmd          `cmd:"" help:"Show what apply would run, changing nothing."`
+	Drift      driftCmd         `cmd:"" help:"Compare the database's schema with what its migrations build (read-only on the database)."`
+	Schema     schemaCmd        `cmd:"" help:"Print the schema the migrations build as a deterministic SQL text, or --check a committed one."`
 	New        newCmd           `cmd:"" help:"Create the next migration file."`
 	Createdb   createdbCmd      `cmd:"" help:"Create the database if it does not exist."`
 	Dropdb     dropdbCmd        `cmd:"" help:"Drop the database (asks first; --yes in scripts)."`

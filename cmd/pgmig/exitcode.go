@@ -8,6 +8,8 @@ import (
 
 	"github.com/pgmig/pgmig/migrator"
 	"github.com/pgmig/pgmig/migrator/adopt"
+	"github.com/pgmig/pgmig/migrator/devdb"
+	"github.com/pgmig/pgmig/migrator/drift"
 )
 
 // Exit codes of pgmig. exitCodes below describes each; --help, the JSON
@@ -29,6 +31,7 @@ const (
 	exitRefused        = 13  // dropdb, reset: not confirmed, or a remote server
 	exitRenumber       = 14  // renumber: a file that would be renamed is applied
 	exitLint           = 15  // lint: a finding of error severity (or a warning with --strict)
+	exitDrift          = 16  // drift, schema --check: the schema differs
 	exitAdoptUnclean   = 17  // adopt: the other tool's history is not clean
 	exitInterrupted    = 130 // SIGINT or SIGTERM
 )
@@ -58,6 +61,7 @@ var exitCodes = []exitCodeInfo{
 	{exitRefused, "refused", "dropdb, reset: refused to destroy a database, not confirmed (--yes, or the name typed on a terminal) or on a server not on this machine (--allow-remote): nothing was changed"},
 	{exitRenumber, "applied-would-move", "renumber: a file that would be renamed is applied in the database: nothing was renamed"},
 	{exitLint, "lint", "lint: a finding of error severity, or of any severity with --strict; apply --lint: nothing was applied"},
+	{exitDrift, "drift", "drift: the database's schema differs from what its migrations build (or from --against schema.sql); schema --check: the file is out of date"},
 	{exitAdoptUnclean, "adopt-unclean", "adopt: the other tool's history is not clean (dirty, failed, rolled back, a version without a file, a file missing in the middle): nothing was written"},
 	{exitInterrupted, "interrupted", "interrupted by SIGINT or SIGTERM: the running migration was cancelled and rolled back"},
 }
@@ -122,6 +126,10 @@ func exitCode(err error) int {
 		refused   *refusedError
 		applied   *appliedError
 		linted    *lintError
+		drifted   *drift.Error
+		stale     *staleSchemaError
+		parse     *drift.ParseError
+		devSetup  *devdb.SetupError
 		unclean   *adopt.UncleanError
 		adoptArg  *adopt.MapError
 		notFound  *adopt.TableNotFoundError
@@ -139,6 +147,10 @@ func exitCode(err error) int {
 		return exitRenumber
 	case errors.As(err, &linted):
 		return exitLint
+	case errors.As(err, &drifted), errors.As(err, &stale):
+		return exitDrift
+	case errors.As(err, &parse), errors.Is(err, devdb.ErrTargetDatabase):
+		return exitUsage
 	case errors.As(err, &unclean):
 		return exitAdoptUnclean
 	case errors.As(err, &adoptArg), errors.As(err, &notFound), errors.As(err, &layout):
@@ -165,7 +177,7 @@ func exitCode(err error) int {
 		return exitPooler
 	case errors.As(err, &connect), errors.As(err, &lostConn):
 		return exitConnect
-	case errors.As(err, &mig), errors.As(err, &server):
+	case errors.As(err, &mig), errors.As(err, &server), errors.As(err, &devSetup):
 		return exitSQL
 	default:
 		return exitFailure

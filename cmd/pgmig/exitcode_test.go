@@ -11,6 +11,9 @@ import (
 
 	"github.com/pgmig/pgmig/migrator"
 	"github.com/pgmig/pgmig/migrator/adopt"
+	"github.com/pgmig/pgmig/migrator/devdb"
+	"github.com/pgmig/pgmig/migrator/drift"
+	"github.com/pgmig/pgmig/migrator/pgcluster"
 )
 
 // TestReadmeExitCodes keeps the README's exit-code table equal to the one
@@ -80,6 +83,14 @@ func TestExitCodeOfEachError(t *testing.T) {
 		{&adopt.LayoutError{}, exitUsage},
 		{&lintError{errors: 1}, exitLint},
 		{&lintError{warnings: 1, strict: true}, exitLint},
+		{&drift.Error{Differences: []drift.Difference{{Kind: drift.Extra}}}, exitDrift},
+		{&staleSchemaError{file: "schema.sql"}, exitDrift},
+		{&drift.ParseError{Line: 1}, exitUsage},
+		{fmt.Errorf("open: %w", devdb.ErrTargetDatabase), exitUsage},
+		{&devdb.MissingRoleError{Role: "app", Err: &migrator.MigrationError{}}, exitSQL},
+		{&devdb.SetupError{Err: errors.New("syntax error")}, exitSQL},
+		{&devdb.BuildError{Err: &migrator.MigrationError{}}, exitSQL},
+		{fmt.Errorf("start a dev cluster: %w", pgcluster.ErrNoServer), exitFailure},
 		{withHint(&migrator.PoolerError{}, "advice"), exitPooler},
 		{fmt.Errorf("interrupted: %w", context.Canceled), exitInterrupted},
 		{errors.New("anything else"), exitFailure},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 
 	pgsql "github.com/pgmig/pgmig/sql"
 )
@@ -36,7 +37,8 @@ func (id identity) sameDatabase(other identity) bool {
 
 // server describes the server of id.
 func (id identity) server() Server {
-	return Server{Version: id.version, VersionNum: id.versionNum, Major: id.versionNum / 10000}
+	version, _, _ := strings.Cut(id.version, " ") // "15.10 (Debian 15.10-1)"
+	return Server{Version: version, VersionNum: id.versionNum, Major: id.versionNum / 10000}
 }
 
 // sqlState returns the SQLSTATE of a driver error, or "".

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pgmig/pgmig/migrator/migratortest"
+)
+
+// driftFolder is a small folder of migrations for the drift and schema
+// tests.
+var driftFolder = map[string]string{
+	"1_users.sql":  "CREATE TABLE users (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email text NOT NULL UNIQUE);\n",
+	"2_orders.sql": "CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint REFERENCES users, total numeric CHECK (total >= 0));\nCREATE INDEX orders_user_id_idx ON orders (user_id);\n",
+}
+
+func TestCLIDrift(t *testing.T) {
+	d := migratortest.NewDatabase(t)
+	dir := writeMigrations(t, driftFolder)
+	dev := []string{"--dev-url", d.DSNFor("postgres")}
+	if code, stdout, stderr := pgmig(t, "--url", d.DSN, "apply", dir); code != exitOK {
+		t.Fatalf("apply: exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, stdout, stderr := pgmig(t, append([]string{"--url", d.DSN, "drift"}, append(dev, dir)...)...)
+	if code != exitOK || !strings.Contains(stdout, "no drift: ") || !strings.Contains(stdout, "up to 2, built on PostgreSQL ") {
+		t.Fatalf("untouched: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if _, err := d.DB.Exec("CREATE INDEX orders_total_idx ON orders (total); ALTER TABLE orders DROP CONSTRAINT orders_total_check"); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr = pgmig(t, append([]string{"--url", d.DSN, "drift"}, append(dev, dir)...)...)
+	if code != exitDrift || !strings.Contains(stdout, "+ extra index public.orders_total_idx") ||
+		!strings.Contains(stdout, "- missing constraint orders_total_check on public.orders") ||
+		!strings.Contains(stdout, "migrations build") || !strings.Contains(stdout, "drift: 2 differences (1 missing, 1 extra, 0 changed)") ||
+		!strings.Contains(stderr, "schema drift: 2 objects differ") {
+		t.Fatalf("drifted: exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, stdout, stderr = pgmig(t, append([]string{"--url", d.DSN, "drift", "--json"}, append(dev, dir)...)...)
+	var rep struct {
+		Drifted     bool                `json:"drifted"`
+		Differences []map[string]string `json:"differences"`
+		Error       struct {
+			Kind string `json:"kind"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil || code != exitDrift || !rep.Drifted || rep.Error.Kind != "drift" || len(rep.Differences) != 2 {
+		t.Fatalf("--json: exit %d, %v\n%s%s", code, err, stdout, stderr)
+	}
+	want := map[string]string{"object_type": "index", "name": "public.orders_total_idx", "expected": "",
+		"actual": "CREATE INDEX orders_total_idx ON public.orders USING btree (total)", "kind": "extra"}
+	for k, v := range want {
+		if rep.Differences[1][k] != v {
+			t.Errorf("--json difference %s = %q, want %q", k, rep.Differences[1][k], v)
+		}
+	}
+
+	// The dev server must not be the target database itself.
+	code, _, stderr = pgmig(t, "--url", d.DSN, "drift", "--dev-url", d.DSN, dir)
+	if code != exitUsage || !strings.Contains(stderr, "reaches the target database itself") || !strings.Contains(stderr, "hint: give --dev-url another server") {
+		t.Fatalf("--dev-url on the target: exit %d\n%s", code, stderr)
+	}
+}
+
+func TestCLIDriftAllAndAgainst(t *testing.T) {
+	d := migratortest.NewDatabase(t)
+	dir := writeMigrations(t, driftFolder)
+	dev := d.DSNFor("postgres")
+	if code, stdout, stderr := pgmig(t, "--url", d.DSN, "apply", dir); code != exitOK {
+		t.Fatalf("apply: exit %d\n%s%s", code, stdout, stderr)
+	}
+	schemaFile := filepath.Join(t.TempDir(), "schema.sql")
+	if code, stdout, stderr := pgmig(t, "schema", "--dev-url", dev, "--output", schemaFile, dir); code != exitOK || stdout != "" {
+		t.Fatalf("schema --output: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if code, stdout, stderr := pgmig(t, "schema", "--dev-url", dev, "--check", schemaFile, dir); code != exitOK ||
+		!strings.Contains(stdout, "ok: "+schemaFile+" is what the migrations build") {
+		t.Fatalf("schema --check: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if code, stdout, stderr := pgmig(t, "--url", d.DSN, "drift", "--against", schemaFile, dir); code != exitOK ||
+		!strings.Contains(stdout, "no drift: ") {
+		t.Fatalf("drift --against: exit %d\n%s%s", code, stdout, stderr)
+	}
+
+	// A new migration, not applied yet: drift builds what the database
+	// applied, --all builds everything, and the committed file is stale.
+	writeFile(t, dir, "3_tags.sql", "CREATE TABLE tags (id int PRIMARY KEY);\n")
+	if code, stdout, stderr := pgmig(t, "--url", d.DSN, "drift", "--dev-url", dev, dir); code != exitOK {
+		t.Fatalf("drift with a pending migration: exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, stdout, stderr := pgmig(t, "--url", d.DSN, "drift", "--all", "--dev-url", dev, dir)
+	if code != exitDrift || !strings.Contains(stdout, "- missing table public.tags") || !strings.Contains(stdout, "up to 3") {
+		t.Fatalf("drift --all: exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, stdout, stderr = pgmig(t, "schema", "--dev-url", dev, "--check", schemaFile, dir)
+	if code != exitDrift || !strings.Contains(stdout, "- missing table public.tags") ||
+		!strings.Contains(stderr, "is out of date: 2 objects differ") || !strings.Contains(stderr, "hint: regenerate it with 'pgmig schema --output") {
+		t.Fatalf("stale schema --check: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if _, err := d.DB.Exec("ALTER TABLE users ADD COLUMN name text"); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr = pgmig(t, "--url", d.DSN, "drift", "--against", schemaFile, dir)
+	if code != exitDrift || !strings.Contains(stdout, "+ extra column public.users.name") || !strings.Contains(stdout, "against "+schemaFile) {
+		t.Fatalf("drift --against after a change: exit %d\n%s%s", code, stdout, stderr)
+	}
+	writeFile(t, filepath.Dir(schemaFile), "schema.sql", "-- pgmig gadget: x\n")
+	if code, _, stderr := pgmig(t, "--url", d.DSN, "drift", "--against", schemaFile, dir); code != exitUsage || !strings.Contains(stderr, `unknown kind of object "gadget"`) {
+		t.Fatalf("drift --against a broken file: exit %d\n%s", code, stderr)
+	}
+}
+
+// TestCLIDriftMissingRole: a role the migrations grant to but the dev
+// cluster lacks points to --dev-setup, which fixes it.
+func TestCLIDriftMissingRole(t *testing.T) {
+	c := migratortest.StartCluster(t, migratortest.ClusterOptions{})
+	d := c.Server(t).NewDatabase(t)
+	if _, err := d.DB.Exec("CREATE ROLE app_reader"); err != nil {
+		t.Fatal(err)
+	}
+	dir := writeMigrations(t, map[string]string{
+		"1_t.sql":     "CREATE TABLE t (id int);\n",
+		"2_grant.sql": "GRANT SELECT ON t TO app_reader;\n",
+	})
+	if code, stdout, stderr := pgmig(t, "--url", d.DSN, "apply", dir); code != exitOK {
+		t.Fatalf("apply: exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, stdout, stderr := pgmig(t, "--url", d.DSN, "drift", dir)
+	if code != exitSQL || !strings.Contains(stderr, `the dev server has no role "app_reader"`) ||
+		!strings.Contains(stderr, "hint: roles are global objects") || !strings.Contains(stderr, "--dev-setup") {
+		t.Fatalf("missing role: exit %d\n%s%s", code, stdout, stderr)
+	}
+	setup := filepath.Join(t.TempDir(), "roles.sql")
+	writeFile(t, filepath.Dir(setup), "roles.sql", "CREATE ROLE app_reader;\n")
+	code, stdout, stderr = pgmig(t, "--url", d.DSN, "drift", "--privileges", "--dev-setup", setup, dir)
+	if code != exitOK || !strings.Contains(stdout, "no drift: ") {
+		t.Fatalf("with --dev-setup: exit %d\n%s%s", code, stdout, stderr)
+	}
+}
