@@ -78,17 +78,21 @@ func (m *Migrator) ApplyTo(ctx context.Context, target int) (_ *ApplyResult, err
 		return res, err
 	}
 	s := &session{conn: conn, pid: pid}
+	ownChecked := false
 	defer func() {
 		if !m.unlock(ctx, conn, pid) {
 			var pe *PoolerError
-			if errors.As(err, &pe) {
+			switch {
+			case errors.As(err, &pe):
 				pe.Stranded = true
+			case err == nil && !ownChecked:
+				// A run that wrote nothing skipped the check below; the
+				// unlock that reached another process is the pooler's sign.
+				err = &PoolerError{PID: pid, Stranded: true, Reason: "the release of the migration lock reached another server process: " +
+					"the connection does not keep one server session"}
 			}
 		}
 	}()
-	if err := m.checkOwnSession(ctx, pid); err != nil {
-		return res, err
-	}
 
 	table, exists, err := m.resolveTable(ctx, conn)
 	if err != nil {
@@ -121,6 +125,16 @@ func (m *Migrator) ApplyTo(ctx context.Context, target int) (_ *ApplyResult, err
 		if err := checkSingleTransaction(pending); err != nil {
 			return res, err
 		}
+	}
+	// Before anything is written, make sure the lock's session is this
+	// connection's alone. A run with nothing to write skips it (it costs a
+	// second connection): its unlock, which reports the server process it
+	// reached, tells a pooler apart.
+	if !exists || len(pending) > 0 || !hasRow0(rows) {
+		if err := m.checkOwnSession(ctx, pid); err != nil {
+			return res, err
+		}
+		ownChecked = true
 	}
 	// Every check passed: only now create what is missing.
 	if !exists {

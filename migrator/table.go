@@ -206,10 +206,8 @@ func tablesElsewhere(ctx context.Context, q queryer, name string) (found []Found
 // ensureRow0 adds postgres-migrations' row 0 to a tracking table that has
 // none, as postgres-migrations does. Call it with the migration lock held.
 func ensureRow0(ctx context.Context, conn *sql.Conn, t trackingTable, rows []appliedRow) error {
-	for _, r := range rows {
-		if r.ID == 0 {
-			return nil
-		}
+	if hasRow0(rows) {
+		return nil
 	}
 	if _, err := conn.ExecContext(ctx, pgsql.Render(pgsql.InsertRow0, "table", t.qualified)); err != nil {
 		return fmt.Errorf("adding row 0 to tracking table %s: %w", t.display, err)

@@ -47,6 +47,11 @@ type config struct {
 	bigPsql   bool
 	cases     map[string]bool
 	src       string
+
+	fleetDBs, fleetDBN         int    // fleet: databases × migrations
+	fleetSchemas, fleetSchemaN int    // fleet: schemas × migrations
+	cloneN                     int    // clone: migrations per test database
+	clonePG                    string // clone: server bin folders, comma-separated
 }
 
 func main() {
@@ -60,13 +65,19 @@ func main() {
 	flag.IntVar(&cfg.latencyN, "latency-n", 100, "migrations applied through the delaying proxy")
 	flag.DurationVar(&cfg.delay, "delay", time.Millisecond, "delay added to each round trip in the latency measurement")
 	flag.StringVar(&cfg.bindir, "pg-bindir", "", "directory of initdb, postgres and psql (default: $PGMIG_PG_BINDIR, then PATH, then the highest /usr/lib/postgresql/*/bin)")
-	cases := flag.String("cases", "main,big,file,latency", "measurements to run: main (the main set), big (the large set), file (one large file), latency")
+	cases := flag.String("cases", "main,big,file,latency,noop,fleet,clone", "measurements to run: main (the main set), big (the large set), file (one large file), latency, noop (no-op rerun against goose and psql), fleet (many databases and schemas), clone (a migrated database per test)")
+	flag.IntVar(&cfg.fleetDBs, "fleet-dbs", 200, "fleet: databases")
+	flag.IntVar(&cfg.fleetDBN, "fleet-db-n", 30, "fleet: migrations per database")
+	flag.IntVar(&cfg.fleetSchemas, "fleet-schemas", 1000, "fleet: tenant schemas")
+	flag.IntVar(&cfg.fleetSchemaN, "fleet-schema-n", 10, "fleet: migrations per schema")
+	flag.IntVar(&cfg.cloneN, "clone-n", 300, "clone: migrations per test database")
+	flag.StringVar(&cfg.clonePG, "clone-pg", os.Getenv("PGMIG_BENCH_CLONE_PG"), "clone: server bin folders to compare, comma-separated (default: the cluster's own; e.g. /usr/lib/postgresql/15/bin,/var/tmp/pgmig-pg/18/native/bin)")
 	flag.StringVar(&cfg.src, "src", "", "build pgmig from this module folder (default: the module the driver runs in), e.g. a private copy with a change to measure")
 	flag.Parse()
 	cfg.cases = map[string]bool{}
 	for _, c := range strings.Split(*cases, ",") {
 		switch c = strings.TrimSpace(c); c {
-		case "main", "big", "file", "latency":
+		case "main", "big", "file", "latency", "noop", "fleet", "clone":
 			cfg.cases[c] = true
 		default:
 			fmt.Fprintf(os.Stderr, "bench: unknown case %q in -cases\n", c)
@@ -420,7 +431,37 @@ func run(ctx context.Context, cfg config) (err error) {
 			return err
 		}
 	}
+	var noop noopReport
+	if cfg.cases["noop"] {
+		if err := b.noop(&noop, cfg, set); err != nil {
+			return err
+		}
+	}
+	var fleet fleetReport
+	if cfg.cases["fleet"] {
+		if err := b.fleetDatabases(&fleet, cfg.fleetDBs, cfg.fleetDBN); err != nil {
+			return err
+		}
+		if err := b.fleetSchemas(&fleet, cfg.fleetSchemas, cfg.fleetSchemaN); err != nil {
+			return err
+		}
+	}
+	var clone cloneReport
+	if cfg.cases["clone"] {
+		dirs := cloneBindirs(cfg.clonePG)
+		if len(dirs) == 0 {
+			dirs = []string{c.BinDir()}
+		}
+		for _, d := range dirs {
+			if err := cloneBench(ctx, &clone, d, cfg.cloneN, max(cfg.rounds, 5)); err != nil {
+				return err
+			}
+		}
+	}
 	r.print(os.Stdout)
+	noop.print(os.Stdout)
+	fleet.print(os.Stdout)
+	clone.print(os.Stdout)
 	return nil
 }
 

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 
+	"github.com/lib/pq"
 	"github.com/pgmig/pgmig/migrator"
 	"github.com/rs/zerolog"
 )
@@ -41,8 +43,18 @@ type opened struct {
 func (o *opened) close() { o.db.Close() }
 
 // open checks the folder, resolves the connection settings once and builds
-// a Migrator; the caller closes the result.
+// a Migrator, connecting while it reads the files; the caller closes the
+// result.
 func (f *folderFlags) open(a *app, opts ...migrator.Option) (*opened, error) {
+	return f.openWith(a, true, opts...)
+}
+
+// openOffline is open without connecting.
+func (f *folderFlags) openOffline(a *app, opts ...migrator.Option) (*opened, error) {
+	return f.openWith(a, false, opts...)
+}
+
+func (f *folderFlags) openWith(a *app, connect bool, opts ...migrator.Option) (*opened, error) {
 	if err := checkFolder(f.Dir); err != nil {
 		return nil, err
 	}
@@ -58,10 +70,30 @@ func (f *folderFlags) open(a *app, opts ...migrator.Option) (*opened, error) {
 	if f.Table != "" {
 		opts = append(opts, migrator.WithTable(f.Table))
 	}
+	// Connect while the files are read and hashed. The handshake sends no
+	// SQL, and a file error still comes first.
+	warm := make(chan error, 1)
+	if !connect {
+		warm <- nil
+	} else {
+		go func() {
+			conn, err := db.Conn(context.Background())
+			if err == nil {
+				conn.Close() // back to the pool, for the command's first query
+			}
+			warm <- err
+		}()
+	}
 	m, err := migrator.New(db, os.DirFS(f.Dir), opts...)
 	if err != nil {
 		db.Close()
 		return nil, err
+	}
+	// A database that does not exist yet may be created first (apply
+	// --create-db); any other failure is the command's.
+	if err := <-warm; err != nil && pq.As(err, "3D000") == nil {
+		db.Close()
+		return nil, settings.explainConnectError(err, "")
 	}
 	return &opened{migrator: m, settings: settings, db: db}, nil
 }

@@ -35,7 +35,7 @@ Examples:
 func (c *resetCmd) Run(ctx context.Context, a *app) error {
 	// Check the folder and every file, and resolve the settings, before
 	// anything is dropped; open makes no connection.
-	o, err := c.open(a)
+	o, err := c.openOffline(a)
 	if err != nil {
 		return c.fail(a, err)
 	}
