@@ -16,6 +16,7 @@ import (
 	"github.com/pgmig/pgmig/migrator"
 	"github.com/pgmig/pgmig/migrator/devdb"
 	"github.com/pgmig/pgmig/migrator/drift"
+	"github.com/pgmig/pgmig/migrator/migratortest"
 	"github.com/pgmig/pgmig/migrator/pgcluster"
 )
 
@@ -27,7 +28,7 @@ var clusters struct {
 }
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := migratortest.Main(m) // runs the tests, stops the shared server
 	clusters.Lock()
 	for _, c := range clusters.byMajor {
 		if err := c.Close(); err != nil {
