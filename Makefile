@@ -35,7 +35,8 @@ test-matrix: ## the whole suite on PostgreSQL 12 to 18 (PG_MAJORS="12 18" for so
 
 ROUNDS ?= 5
 bench: ## pgmig against psql on a throwaway PostgreSQL with default durability, and the Go benchmarks
-	$(GO) test ./migrator ./migrator/internal/sqlscan ./migrator/adopt ./migrator/drift -run '^$$' -bench . -benchmem
+	$(GO) test ./migrator ./migrator/internal/sqlscan ./migrator/adopt ./migrator/drift ./migrator/lint -run '^$$' -bench . -benchmem
+	$(GO) test ./cmd/pgmig -run '^$$' -bench '^Benchmark(LintBinary|BinaryStart)$$' -benchtime 10x
 	$(GO) run ./.ci/bench -rounds $(ROUNDS)
 
 bench-large: ## time apply of a 100 MB file and of 10,000 files (PGMIG_TEST_DATABASE_URL or a throwaway cluster), with the checks of the bad-input catalogue

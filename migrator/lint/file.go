@@ -38,6 +38,10 @@ type stmt struct {
 	index int
 	scan  sqlscan.Statement
 	node  *pg.Node
+	// shift turns a location of the parse tree into an offset in the
+	// statement's text: 0 when the statement was parsed alone, minus its
+	// offset when the whole file was.
+	shift int
 	// virtual are the offsets in the statement's text of VIRTUAL
 	// keywords of generated columns (PostgreSQL 18), which the parser
 	// (PostgreSQL 17) does not know and read as STORED.
@@ -81,10 +85,18 @@ func (f *fileLinter) run() {
 		return
 	}
 	f.stmts = stmts
+	whole := parseWhole(f.src, stmts)
 	for i, s := range stmts {
 		f.statements++
-		node, virtual, perr := parseStatement(s.Text)
-		st := &stmt{index: i, scan: s, node: node, virtual: virtual}
+		var (
+			st   = &stmt{index: i, scan: s}
+			perr error
+		)
+		if whole != nil {
+			st.node, st.shift = whole[i], -s.Offset
+		} else {
+			st.node, st.virtual, perr = parseStatement(s.Text)
+		}
 		f.cur = st
 		if perr != nil {
 			f.parseError(st, perr)
@@ -94,6 +106,30 @@ func (f *fileLinter) run() {
 		f.afterStatement(st)
 	}
 	f.applyIgnores()
+}
+
+// parseWhole parses the whole file in one call to the parser, which is
+// much cheaper than a call per statement, and returns the statement
+// trees in the order of stmts. It returns nil when the parser rejects the
+// file or cuts it into other statements than pgmig's splitter: then each
+// statement is parsed alone.
+func parseWhole(src string, stmts []sqlscan.Statement) []*pg.Node {
+	res, err := pg.Parse(src)
+	if err != nil || len(res.Stmts) != len(stmts) {
+		return nil
+	}
+	nodes := make([]*pg.Node, len(stmts))
+	for i, rs := range res.Stmts {
+		start, end := int(rs.StmtLocation), int(rs.StmtLocation+rs.StmtLen)
+		if rs.StmtLen == 0 {
+			end = len(src)
+		}
+		if off := stmts[i].Offset; off < start || off >= end {
+			return nil
+		}
+		nodes[i] = rs.Stmt
+	}
+	return nodes
 }
 
 // parseStatement parses one statement with PostgreSQL's grammar.
@@ -154,8 +190,8 @@ func charsToBytes(s string, chars int) int {
 // its text (negative: the statement's start).
 func (f *fileLinter) add(st *stmt, loc int32, rule string, rel relName, lock Lock, rewrite, scan bool, msg, fix string) {
 	off := st.scan.Offset
-	if loc > 0 && int(loc) < len(st.scan.Text) {
-		off += int(loc)
+	if l := int(loc) + st.shift; loc >= 0 && l > 0 && l < len(st.scan.Text) {
+		off += l
 	}
 	f.addAt(st.index, off, rule, rel, lock, rewrite, scan, msg, fix)
 	if st.long == 0 && (rewrite || scan || longRules[rule]) {

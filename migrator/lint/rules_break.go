@@ -21,7 +21,7 @@ func (f *fileLinter) rename(st *stmt, n *pg.RenameStmt) {
 	case pg.ObjectType_OBJECT_TABLE:
 		existing := f.existing(rel)
 		if r := f.sch.find(rel); r != nil {
-			r.name.name = n.Newname
+			f.sch.rename(r, n.Newname)
 		}
 		if !existing {
 			return

@@ -76,7 +76,7 @@ func (st *stmt) isVirtual(loc int32) bool {
 	if len(st.virtual) == 0 {
 		return false
 	}
-	rest := strings.ToUpper(st.scan.Text[max(0, min(int(loc), len(st.scan.Text))):])
+	rest := strings.ToUpper(st.scan.Text[max(0, min(int(loc)+st.shift, len(st.scan.Text))):])
 	s, v := strings.Index(rest, "STORED"), strings.Index(rest, "VIRTUAL")
 	return v >= 0 && (s < 0 || v < s)
 }

@@ -17,6 +17,7 @@ type relation struct {
 	// VALIDATE CONSTRAINT.
 	notNullChecks map[string]bool
 	checks        map[string]string
+	dropped       bool // no longer in the schema
 }
 
 // relName is a relation's name as a migration wrote it: schema empty when
@@ -46,14 +47,16 @@ func nameOf(rv *pg.RangeVar) relName {
 
 // schema is what lint knows of the database the migrations build.
 type schema struct {
-	rels []*relation
+	byName map[string][]*relation // relations by name, in the order they were recorded
+	all    []*relation
 }
 
 // find returns the relation known by the name, or nil.
 func (s *schema) find(n relName) *relation {
-	for i := len(s.rels) - 1; i >= 0; i-- {
-		if s.rels[i].name.matches(n) {
-			return s.rels[i]
+	rels := s.byName[n.name]
+	for i := len(rels) - 1; i >= 0; i-- {
+		if rels[i].name.matches(n) {
+			return rels[i]
 		}
 	}
 	return nil
@@ -72,18 +75,32 @@ func (s *schema) add(r *relation) *relation {
 		r.columns = map[string]colType{}
 	}
 	r.notNullChecks, r.checks = map[string]bool{}, map[string]string{}
-	s.rels = append(s.rels, r)
+	if s.byName == nil {
+		s.byName = map[string][]*relation{}
+	}
+	s.byName[r.name.name] = append(s.byName[r.name.name], r)
+	s.all = append(s.all, r)
 	return r
 }
 
 // drop forgets a relation.
 func (s *schema) drop(n relName) {
-	for i, r := range s.rels {
+	rels := s.byName[n.name]
+	for i, r := range rels {
 		if r.name.matches(n) {
-			s.rels = append(s.rels[:i], s.rels[i+1:]...)
+			s.byName[n.name] = append(rels[:i:i], rels[i+1:]...)
+			r.dropped = true
 			return
 		}
 	}
+}
+
+// rename gives a relation a new name.
+func (s *schema) rename(r *relation, name string) {
+	s.drop(r.name)
+	r.dropped = false
+	r.name.name = name
+	s.byName[name] = append(s.byName[name], r)
 }
 
 // known returns the relation with the name, recording it as pre-existing
@@ -98,7 +115,12 @@ func (s *schema) known(n relName) *relation {
 // endRun marks every relation as pre-existing: the next run finds them
 // committed, and others may be using them.
 func (s *schema) endRun() {
-	for _, r := range s.rels {
-		r.isNew = false
+	live := s.all[:0]
+	for _, r := range s.all {
+		if !r.dropped {
+			r.isNew = false
+			live = append(live, r)
+		}
 	}
+	s.all = live
 }
