@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
+	"github.com/pgmig/pgmig/migrator/lint"
 	"github.com/pgmig/pgmig/migrator/migratortest"
 )
 
@@ -184,4 +186,25 @@ func TestGoldenValidateSyntax(t *testing.T) {
 	g.human("parser errors", 0, "validate", "../../testdata/syntax")
 	g.json("parser errors", 0, "validate", "../../testdata/syntax")
 	g.check()
+}
+
+// TestReadmeLintRules keeps the README's table of lint rules equal to
+// lint.Rules(), row for row.
+func TestReadmeLintRules(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(b), "\n| rule | statement | lock | severity |\n|---|---|---|---|\n")
+	if !ok {
+		t.Fatal("README has no table of lint rules")
+	}
+	section, _, _ = strings.Cut(section, "\n\n")
+	var want []string
+	for _, r := range lint.Rules() {
+		want = append(want, fmt.Sprintf("| `%s` | %s | %s | %s |", r.ID, r.Statement, r.Lock, r.Severity))
+	}
+	if strings.TrimSpace(section) != strings.Join(want, "\n") {
+		t.Fatalf("README lint rules differ from lint.Rules(); the table should read:\n%s", strings.Join(want, "\n"))
+	}
 }

@@ -96,13 +96,13 @@ var rules = []Rule{
 		"the release still running uses the old name"},
 	{RuleRenameTable, "break", SeverityWarning, "ALTER TABLE ... RENAME TO", "ACCESS EXCLUSIVE",
 		"the release still running uses the old name"},
-	{RuleRenameEnumValue, "break", SeverityWarning, "ALTER TYPE ... RENAME VALUE", "ACCESS EXCLUSIVE on the type",
+	{RuleRenameEnumValue, "break", SeverityWarning, "ALTER TYPE ... RENAME VALUE", "no table lock",
 		"the release still running writes the old value"},
-	{RuleMissingLockTimeout, "timeout", SeverityWarning, "ACCESS EXCLUSIVE or SHARE ROW EXCLUSIVE on an existing table with no lock timeout", "",
+	{RuleMissingLockTimeout, "timeout", SeverityWarning, "ACCESS EXCLUSIVE or SHARE ROW EXCLUSIVE on an existing table with no lock timeout", "the statement's",
 		"waiting behind a long transaction, the statement blocks every query that comes after it"},
-	{RuleUnusedIgnore, "lint", SeverityWarning, "a '-- pgmig lint-ignore' that suppressed nothing", "",
+	{RuleUnusedIgnore, "lint", SeverityWarning, "a '-- pgmig lint-ignore' that suppressed nothing", "none",
 		"a stale or misspelt suppression hides nothing and misleads reviewers"},
-	{RuleParseError, "lint", SeverityWarning, "a statement PostgreSQL's parser rejects", "",
+	{RuleParseError, "lint", SeverityWarning, "a statement PostgreSQL's parser rejects", "none",
 		"lint cannot check it; the parser is PostgreSQL 17's, so a newer server may still accept it"},
 }
 
