@@ -238,3 +238,24 @@ func TestIncompleteAndFailedBuilds(t *testing.T) {
 		t.Fatalf("the failed build left %d databases (%v)", n, err)
 	}
 }
+
+// Each strategy makes a migrated copy (before PostgreSQL 15 the strategy
+// is ignored).
+func TestCloneStrategies(t *testing.T) {
+	fam := family(t)
+	for _, st := range []templatedb.Strategy{templatedb.StrategyDefault, templatedb.StrategyFileCopy, templatedb.StrategyWALLog} {
+		d := migrated.NewDatabaseWith(t, testFiles(), migrated.Options{Template: templatedb.Options{Family: fam}, Strategy: st})
+		if got := appliedIDs(t, d); got != "1,2,3" {
+			t.Errorf("strategy %q: tracking table holds %s, want 1,2,3", st, got)
+		}
+	}
+	cfg, _ := pq.NewConfig(migratortest.Shared(t).DSN("postgres"))
+	ts, err := templatedb.Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ts.Close()
+	if err := ts.Clone(context.Background(), templatedb.Template{Name: "x"}, "y", "COPY_ALL"); err == nil {
+		t.Error("an unknown strategy was accepted")
+	}
+}
