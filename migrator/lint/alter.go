@@ -55,6 +55,9 @@ func (f *fileLinter) alterTable(st *stmt, n *pg.AlterTableStmt) {
 		if existing && n.Objtype == pg.ObjectType_OBJECT_TABLE {
 			f.alterCmd(st, n, rel, r, cmd)
 		}
+		if existing && cmd.Subtype == pg.AlterTableType_AT_ValidateConstraint {
+			st.validates = true
+		}
 		f.track(r, cmd)
 	}
 	f.lock(st, rel, mode)

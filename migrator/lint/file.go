@@ -50,6 +50,9 @@ type stmt struct {
 	// long is 1 + the index in findings of the first finding that makes
 	// the statement last as long as its relation is big; 0 for none.
 	long int
+	// validates is set for VALIDATE CONSTRAINT on an existing table: a
+	// scan under a weak lock, long all the same.
+	validates bool
 }
 
 // relLock is a table lock a statement takes on a pre-existing relation.
@@ -207,7 +210,7 @@ var longRules = map[string]bool{RuleCreateIndex: true, RuleReindex: true, RuleAd
 func (f *fileLinter) addAt(stmtIndex, off int, rule string, rel relName, lock Lock, rewrite, scan bool, msg, fix string) {
 	r, _ := ruleByID(rule)
 	line, col := sqlscan.LineCol(f.src, off)
-	fd := Finding{File: f.mig.File, Line: line, Column: col, Rule: rule, Severity: r.Severity, Message: msg,
+	fd := Finding{File: f.mig.File, Statement: stmtIndex + 1, Line: line, Column: col, Rule: rule, Severity: r.Severity, Message: msg,
 		Lock: lock, Blocks: lock.Blocks(), Rewrite: rewrite, Scan: scan, Fix: fix, Source: lineAt(f.src, off)}
 	if rel.name != "" {
 		fd.Relation = rel.String()

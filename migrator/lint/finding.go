@@ -76,18 +76,21 @@ func (l Lock) Blocks() []string {
 
 // Finding is one hazard of one statement.
 type Finding struct {
-	File     string   // base name of the migration file
-	Line     int      // 1-based line of the statement (or of the clause at fault)
-	Column   int      // 1-based column, in characters
-	Rule     string   // rule id, see [Rules]
-	Severity Severity // the rule's severity
-	Message  string   // what the statement does to which relation, in words
-	Relation string   // the relation as the migration names it, schema-qualified where it is
-	Lock     Lock     // the table lock the statement takes on Relation
-	Blocks   []string // what that lock blocks: reads, writes, ddl
-	Rewrite  bool     // the statement rewrites the whole relation
-	Scan     bool     // the statement reads the whole relation under its lock
-	Fix      string   // the safe alternative, as SQL, "" when there is none to write
+	File string // base name of the migration file
+	// Statement is the 1-based index of the statement in the file (as
+	// pgmig's splitter cuts it), 0 for a finding about the file.
+	Statement int
+	Line      int      // 1-based line of the statement (or of the clause at fault)
+	Column    int      // 1-based column, in characters
+	Rule      string   // rule id, see [Rules]
+	Severity  Severity // the rule's severity
+	Message   string   // what the statement does to which relation, in words
+	Relation  string   // the relation as the migration names it, schema-qualified where it is
+	Lock      Lock     // the table lock the statement takes on Relation
+	Blocks    []string // what that lock blocks: reads, writes, ddl
+	Rewrite   bool     // the statement rewrites the whole relation
+	Scan      bool     // the statement reads the whole relation under its lock
+	Fix       string   // the safe alternative, as SQL, "" when there is none to write
 	// Source is the line of the file that Line points to, without its
 	// line break, for a caret under Column.
 	Source string

@@ -13,7 +13,10 @@ const baseSchema = `CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigi
   created_at timestamp, code text, state text);
 CREATE TABLE customers (id bigint PRIMARY KEY, name text);
 CREATE INDEX orders_customer_idx ON orders (customer_id);
-CREATE MATERIALIZED VIEW order_totals AS SELECT customer_id, sum(amount) AS total FROM orders GROUP BY customer_id;
+CREATE TABLE events (id bigint, kind text);
+CREATE MATERIALIZED VIEW event_counts AS SELECT kind, count(*) AS n FROM events GROUP BY kind;
+CREATE UNIQUE INDEX event_counts_kind ON event_counts (kind);
+CREATE UNLOGGED TABLE imports (id bigint, line text);
 CREATE TYPE order_state AS ENUM ('new', 'paid');
 `
 

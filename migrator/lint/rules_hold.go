@@ -23,7 +23,7 @@ func (f *fileLinter) refresh(st *stmt, n *pg.RefreshMatViewStmt) {
 	n.Concurrent = true
 	fix := deparse(st.node) + "  -- needs a unique index on the view; reads go on while it runs"
 	n.Concurrent = false
-	f.add(st, n.Relation.Location, RuleRefreshMatview, rel, AccessExclusive, false, true,
+	f.add(st, n.Relation.Location, RuleRefreshMatview, rel, AccessExclusive, true, false,
 		fmt.Sprintf("refreshes %s under ACCESS EXCLUSIVE: every read of the view waits while its query runs", rel), fix)
 }
 

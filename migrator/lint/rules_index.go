@@ -70,6 +70,11 @@ func (f *fileLinter) reindex(st *stmt, n *pg.ReindexStmt) {
 	if n.Relation != nil {
 		loc = n.Relation.Location
 	}
+	if n.Kind == pg.ReindexObjectType_REINDEX_OBJECT_INDEX {
+		f.add(st, loc, RuleReindex, rel, AccessExclusive, true, false,
+			fmt.Sprintf("rebuilds index %s under ACCESS EXCLUSIVE on it and SHARE on its table: writes wait, and so do reads that use the index", rel), fix)
+		return
+	}
 	f.add(st, loc, RuleReindex, rel, Share, false, true,
 		fmt.Sprintf("rebuilds the indexes of %s under a SHARE lock on the table and ACCESS EXCLUSIVE on each index: writes wait, and so do reads that use the index", rel), fix)
 }

@@ -70,8 +70,12 @@ func (f *fileLinter) afterStatement(st *stmt) {
 		f.held = nil
 		return
 	}
-	if st.long != 0 {
-		long := f.findings[st.long-1]
+	if st.long != 0 || st.validates {
+		line, what := st.scan.Line, "VALIDATE CONSTRAINT, which reads the whole table"
+		if st.long != 0 {
+			long := f.findings[st.long-1]
+			line, what = long.Line, long.Rule
+		}
 		for i := range f.held {
 			h := &f.held[i]
 			if h.reported {
@@ -82,8 +86,8 @@ func (f *fileLinter) afterStatement(st *stmt) {
 			hs := &stmt{index: h.stmt, scan: held}
 			f.add(hs, -1, RuleLockHeld, h.rel, AccessExclusive, false, false,
 				fmt.Sprintf("takes ACCESS EXCLUSIVE on %s and holds it until the migration commits, through the long statement at line %d (%s): reads and writes of %s wait for all of it",
-					h.rel, long.Line, long.Rule, h.rel),
-				fmt.Sprintf("-- move the statement at line %d into a migration of its own", long.Line))
+					h.rel, line, what, h.rel),
+				fmt.Sprintf("-- move the statement at line %d into a migration of its own", line))
 		}
 		return
 	}

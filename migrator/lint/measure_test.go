@@ -1,0 +1,114 @@
+package lint
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/pgmig/pgmig/migrator"
+	"github.com/pgmig/pgmig/migrator/migratortest"
+)
+
+// measureSkip are the rule cases that cannot run on a real database, and why.
+var measureSkip = map[string]string{
+	"type change of an unknown column": "the table does not exist",
+	"validate constraint":              "the constraint does not exist",
+	"add unique using index":           "the index does not exist",
+	"identity on an existing column":   "the column is nullable, which PostgreSQL refuses",
+	"parser rejects":                   "not SQL",
+}
+
+// TestMeasuredAgreesWithStatic runs every rule case in a real database
+// and checks that what PostgreSQL reports (locks, rewrites, scans) is what
+// the static rules say: the lock of each finding, its rewrite and scan,
+// and no rewrite or scan under a lock that blocks writes where no finding
+// says so.
+func TestMeasuredAgreesWithStatic(t *testing.T) {
+	for _, tt := range ruleCases {
+		t.Run(tt.name, func(t *testing.T) {
+			if why, ok := measureSkip[tt.name]; ok {
+				t.Skip(why)
+			}
+			d := migratortest.NewDatabase(t)
+			major := serverMajorOf(t, d)
+			if tt.version != 0 && tt.version != major {
+				t.Skipf("a PostgreSQL %d case, on PostgreSQL %d", tt.version, major)
+			}
+			fsys := fstestFS(map[string]string{"1_base.sql": baseSchema, "2_change.sql": tt.sql})
+			v, err := migrator.Validate(fsys)
+			if err != nil {
+				t.Fatal(err)
+			}
+			opts := []Option{WithPGVersion(major), WithPending(2), WithLockTimeout(2e9)}
+			static, err := Lint(fsys, v.Migrations, opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := d.DB.Exec(baseSchema); err != nil {
+				t.Fatal(err)
+			}
+			measured, err := Lint(fsys, v.Migrations, opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ms, err := Measure(context.Background(), d.DB, fsys, v.Migrations, measured, opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkAgreement(t, static, measured, ms)
+		})
+	}
+}
+
+func checkAgreement(t *testing.T, static, measured *Result, ms []Measurement) {
+	t.Helper()
+	for i, s := range static.Findings {
+		m := measured.Findings[i]
+		if !m.Measured {
+			continue // not measurable: a statement that cannot run in a transaction, or no relation
+		}
+		if m.Lock != s.Lock || m.Rewrite != s.Rewrite || (m.Scan || m.Rewrite) != (s.Scan || s.Rewrite) {
+			t.Errorf("%s (statement %d, %s): static lock %s rewrite %v scan %v, measured lock %s rewrite %v scan %v",
+				s.Rule, s.Statement, s.Relation, s.Lock, s.Rewrite, s.Scan, m.Lock, m.Rewrite, m.Scan)
+		}
+	}
+	for _, m := range ms {
+		if !(m.Rewrite || m.Scan) || m.Lock < Share || m.Lock == Exclusive {
+			continue // writes go on below SHARE; EXCLUSIVE is REFRESH ... CONCURRENTLY's, which lets reads go on
+		}
+		found := false
+		for _, s := range static.Findings {
+			// A statement's own finding, or an earlier one that holds a
+			// strong lock through it.
+			if s.Statement == m.Statement && (s.Rewrite || s.Scan) || s.Rule == RuleLockHeld && s.Statement < m.Statement {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("statement %d %s %s under %s, and no finding says so", m.Statement, what(m), m.Relation, m.Lock)
+		}
+	}
+}
+
+func what(m Measurement) string {
+	var w []string
+	if m.Rewrite {
+		w = append(w, "rewrote")
+	}
+	if m.Scan {
+		w = append(w, "scanned")
+	}
+	return strings.Join(w, " and ")
+}
+
+func serverMajorOf(t *testing.T, d *migratortest.Database) int {
+	t.Helper()
+	var num int
+	if err := d.DB.QueryRow("SELECT current_setting('server_version_num')::int").Scan(&num); err != nil {
+		t.Fatal(err)
+	}
+	return num / 10000
+}
+
+var _ = fmt.Sprint
