@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"io/fs"
 	"os"
 	"time"
 
@@ -20,7 +22,11 @@ type lintCmd struct {
 	Strict      bool          `help:"Fail on warnings too, not only on errors."`
 	LockTimeout time.Duration `name:"lock-timeout" help:"The lock_timeout apply will run the migrations with (apply --lock-timeout; also from $PGMIG_LOCK_TIMEOUT): then every statement has a lock timeout." placeholder:"DURATION"`
 	Table       string        `help:"Tracking table as [schema.]name, to find the pending migrations (default: migrations)." placeholder:"TABLE"`
-	Offline     bool          `help:"Lint every file without connecting, even when connection settings are given."`
+	measuredOn  string        // the dev server's version, after --measure
+
+	Offline bool `help:"Lint every file without connecting, even when connection settings are given."`
+	Measure bool `help:"Also run the migrations in a dev database (a scratch database, never the target: see --dev-url) and report the locks, rewrites and scans PostgreSQL itself reports."`
+	devFlags
 }
 
 func (c *lintCmd) Help() string {
@@ -46,7 +52,9 @@ Examples:
   pgmig lint --pg-version 13 --strict ./migrations
   pgmig lint --format github ./migrations      # annotations in GitHub Actions
   pgmig lint --format sarif ./migrations > lint.sarif
-  pgmig lint --url postgres://app@db/app --json ./migrations   # pending migrations only`
+  pgmig lint --url postgres://app@db/app --json ./migrations   # pending migrations only
+  pgmig lint --measure ./migrations            # measured on a throwaway local cluster
+  pgmig lint --measure --dev-url postgres://dev@localhost/postgres ./migrations`
 }
 
 // Validate checks the flags once, before anything runs.
@@ -66,6 +74,7 @@ func (c *lintCmd) Validate() error {
 func (c *lintCmd) Run(ctx context.Context, a *app) error {
 	res, err := c.lint(ctx, a)
 	out := newLintOutput(a, c.Dir)
+	out.measuredOn = c.measuredOn
 	if err != nil {
 		if c.Format == "json" {
 			out.json(nil, err)
@@ -102,7 +111,11 @@ func (c *lintCmd) lint(ctx context.Context, a *app) (*lint.Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		return lint.Lint(fsys, v.Migrations, opts...)
+		res, err := lint.Lint(fsys, v.Migrations, opts...)
+		if err == nil && c.Measure {
+			err = c.measure(ctx, a, nil, fsys, v.Migrations, 0, res, opts)
+		}
+		return res, err
 	}
 	f := folderFlags{Dir: c.Dir, Table: c.Table}
 	o, err := f.open(a)
@@ -127,7 +140,36 @@ func (c *lintCmd) lint(ctx context.Context, a *app) (*lint.Result, error) {
 		opts = append([]lint.Option{lint.WithPGVersion(major)}, opts...)
 		a.log.Debug().Int("pg_version", major).Msg("lint follows the server's version")
 	}
-	return lint.Lint(fsys, o.migrator.Migrations(), opts...)
+	res, err := lint.Lint(fsys, o.migrator.Migrations(), opts...)
+	if err == nil && c.Measure && len(ids) > 0 {
+		err = c.measure(ctx, a, o.db, fsys, o.migrator.Migrations(), ids[0], res, opts)
+	}
+	return res, err
+}
+
+// measure runs the migrations lint reported on in a dev database, built
+// first up to the one before firstPending (0: from scratch), and puts
+// what PostgreSQL reported into the findings.
+func (c *lintCmd) measure(ctx context.Context, a *app, target *sql.DB, fsys fs.FS, migs []migrator.Migration, firstPending int, res *lint.Result, opts []lint.Option) error {
+	dev, err := c.openDev(ctx, a, target)
+	if err != nil {
+		return err
+	}
+	defer dev.Close()
+	if firstPending > 1 {
+		var tableOpts []migrator.Option
+		if c.Table != "" {
+			tableOpts = append(tableOpts, migrator.WithTable(c.Table))
+		}
+		if _, err := dev.Build(ctx, fsys, firstPending-1, tableOpts...); err != nil {
+			return explainDev(nil, err)
+		}
+	}
+	if _, err := lint.Measure(ctx, dev.DB(), fsys, migs, res, opts...); err != nil {
+		return err
+	}
+	c.measuredOn = dev.Server().Version
+	return nil
 }
 
 // serverMajor reads the server's major version, brought into the range

@@ -15,6 +15,9 @@ type lintOutput struct {
 	a   *app
 	w   io.Writer
 	dir string // the migrations folder as given, "" for file names alone
+	// measuredOn is the version of the dev server the migrations were
+	// measured on, "" when they were not.
+	measuredOn string
 }
 
 func newLintOutput(a *app, dir string) *lintOutput {
@@ -32,6 +35,9 @@ func (o *lintOutput) text(res *lint.Result) {
 		fmt.Fprintln(o.w)
 	}
 	fmt.Fprintln(o.w, lintSummary(res))
+	if o.measuredOn != "" {
+		fmt.Fprintf(o.w, "locks, rewrites and scans measured on PostgreSQL %s\n", o.measuredOn)
+	}
 }
 
 // printFinding prints one finding, each line after the first indented.
@@ -45,7 +51,11 @@ func printFinding(w io.Writer, path string, f lint.Finding, indent string) {
 		if len(f.Blocks) > 0 {
 			blocks = strings.Join(f.Blocks, ", ")
 		}
-		fmt.Fprintf(w, "%s  lock: %s on %s, blocks %s; rewrite: %s; scan: %s\n", indent, f.Lock, f.Relation, blocks, yesNo(f.Rewrite), yesNo(f.Scan))
+		measured := ""
+		if f.Measured {
+			measured = " (measured)"
+		}
+		fmt.Fprintf(w, "%s  lock: %s on %s, blocks %s; rewrite: %s; scan: %s%s\n", indent, f.Lock, f.Relation, blocks, yesNo(f.Rewrite), yesNo(f.Scan), measured)
 	}
 	if f.Fix != "" {
 		fmt.Fprintf(w, "%s  fix:\n", indent)
@@ -121,19 +131,21 @@ func fromFinding(path string, f lint.Finding) jsonFinding {
 
 // jsonLintReport is the document of 'pgmig lint --json'.
 type jsonLintReport struct {
-	Command   string         `json:"command"`
-	OK        bool           `json:"ok"`
-	PGVersion int            `json:"pg_version,omitempty"`
-	Files     int            `json:"files"`
-	Counts    map[string]int `json:"counts"`
-	Findings  []jsonFinding  `json:"findings"`
-	Error     *jsonError     `json:"error,omitempty"`
+	Command   string `json:"command"`
+	OK        bool   `json:"ok"`
+	PGVersion int    `json:"pg_version,omitempty"`
+	// MeasuredOn is the version of the dev server of --measure.
+	MeasuredOn string         `json:"measured_on,omitempty"`
+	Files      int            `json:"files"`
+	Counts     map[string]int `json:"counts"`
+	Findings   []jsonFinding  `json:"findings"`
+	Error      *jsonError     `json:"error,omitempty"`
 }
 
 func (o *lintOutput) json(res *lint.Result, err error) {
 	r := jsonLintReport{Command: "lint", OK: err == nil, Findings: []jsonFinding{}, Counts: map[string]int{}, Error: toJSONError(err, o.a.red.redact)}
 	if res != nil {
-		r.PGVersion, r.Files = res.Version, res.Files
+		r.PGVersion, r.Files, r.MeasuredOn = res.Version, res.Files, o.measuredOn
 		for _, s := range []lint.Severity{lint.SeverityError, lint.SeverityWarning, lint.SeverityInfo} {
 			r.Counts[string(s)] = res.Count(s)
 		}

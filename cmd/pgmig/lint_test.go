@@ -208,3 +208,43 @@ func TestReadmeLintRules(t *testing.T) {
 		t.Fatalf("README lint rules differ from lint.Rules(); the table should read:\n%s", strings.Join(want, "\n"))
 	}
 }
+
+// TestLintMeasure: --measure runs the migrations in a dev database and
+// the findings carry what PostgreSQL reported, with the version.
+func TestLintMeasure(t *testing.T) {
+	dev := migratortest.NewDatabase(t)
+	code, stdout, stderr := pgmig(t, "lint", "--measure", "--dev-url", dev.DSN, "--json", lintDir)
+	var doc jsonLintReport
+	if err := json.Unmarshal([]byte(stdout), &doc); err != nil || code != exitLint {
+		t.Fatalf("lint --measure: exit %d, %v\n%s\n%s", code, err, stdout, stderr)
+	}
+	measured := 0
+	for _, f := range doc.Findings {
+		if f.Measured {
+			measured++
+		}
+		if f.Rule == "set-not-null-scan" && (!f.Measured || f.Lock != "ACCESS EXCLUSIVE" || !f.Scan) {
+			t.Errorf("measured SET NOT NULL: %+v", f)
+		}
+	}
+	if measured < 4 || doc.MeasuredOn == "" {
+		t.Fatalf("%d measured findings, measured on %q\n%s", measured, doc.MeasuredOn, stdout)
+	}
+
+	// With a target: its pending migrations, measured in a dev database
+	// built up to the last applied one.
+	target := migratortest.NewDatabase(t)
+	if code, _, stderr := pgmig(t, "--url", target.DSN, "apply", "--to", "2", lintDir); code != 0 {
+		t.Fatalf("apply --to 2: exit %d\n%s", code, stderr)
+	}
+	code, stdout, stderr = pgmig(t, "--url", target.DSN, "lint", "--measure", "--dev-url", dev.DSN, lintDir)
+	if code != exitLint || !strings.Contains(stdout, "scan: yes (measured)") || !strings.Contains(stdout, "in 5 migration files") ||
+		!strings.Contains(stdout, "measured on PostgreSQL ") {
+		t.Fatalf("lint --measure of the pending migrations: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	// The dev database is never the target.
+	if code, _, stderr := pgmig(t, "--url", target.DSN, "lint", "--measure", "--dev-url", target.DSN, lintDir); code == 0 || code == exitLint ||
+		!strings.Contains(stderr, "reaches the target database itself") {
+		t.Fatalf("lint --measure with the target as dev database: exit %d\n%s", code, stderr)
+	}
+}
