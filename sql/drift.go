@@ -36,6 +36,12 @@ var (
 	DriftPolicies = load("drift_policies.sql")
 	// DriftComments lists the comments.
 	DriftComments = load("drift_comments.sql")
+	// DriftRules lists the rewrite rules that are not views.
+	DriftRules = load("drift_rules.sql")
+	// DriftStatistics lists the extended statistics objects.
+	DriftStatistics = load("drift_statistics.sql")
+	// DriftAggregates lists the aggregates.
+	DriftAggregates = load("drift_aggregates.sql")
 	// DriftPrivileges lists owners and grants.
 	DriftPrivileges = load("drift_privileges.sql")
 )

@@ -282,3 +282,21 @@ func (in *inspector) comments() error {
 		return nil
 	})
 }
+
+// definitions reads a query of (name, definition) rows as objects of kind.
+func (in *inspector) definitions(query string, kind Kind) error {
+	return in.query(query, func(rows *sql.Rows) error {
+		v, err := scanStrings(rows, 2)
+		if err != nil {
+			return err
+		}
+		in.add(kind, v[0], strings.TrimSpace(v[1]))
+		return nil
+	})
+}
+
+func (in *inspector) rules() error { return in.definitions(pgsql.DriftRules, KindRule) }
+
+func (in *inspector) statistics() error { return in.definitions(pgsql.DriftStatistics, KindStatistics) }
+
+func (in *inspector) aggregates() error { return in.definitions(pgsql.DriftAggregates, KindAggregate) }

@@ -35,11 +35,14 @@ const (
 	KindColumn           Kind = "column" // inside a table; reported on its own
 	KindConstraint       Kind = "constraint"
 	KindIndex            Kind = "index"
+	KindStatistics       Kind = "statistics"
 	KindView             Kind = "view"
 	KindMaterializedView Kind = "materialized view"
 	KindFunction         Kind = "function"
 	KindProcedure        Kind = "procedure"
+	KindAggregate        Kind = "aggregate"
 	KindTrigger          Kind = "trigger"
+	KindRule             Kind = "rule"
 	KindRowSecurity      Kind = "row security"
 	KindPolicy           Kind = "policy"
 	KindComment          Kind = "comment"
@@ -56,8 +59,9 @@ var kindOrder = map[Kind]int{}
 // kinds lists the kinds of objects that are stored in a Schema, in order.
 var kinds = []Kind{
 	KindExtension, KindSchema, KindType, KindDomain, KindSequence, KindTable, KindForeignTable,
-	KindConstraint, KindIndex, KindView, KindMaterializedView, KindFunction, KindProcedure,
-	KindTrigger, KindRowSecurity, KindPolicy, KindComment, KindOwner, KindGrant,
+	KindConstraint, KindIndex, KindStatistics, KindView, KindMaterializedView, KindFunction,
+	KindProcedure, KindAggregate, KindTrigger, KindRule, KindRowSecurity, KindPolicy, KindComment,
+	KindOwner, KindGrant,
 }
 
 func init() {

@@ -31,3 +31,7 @@ GRANT USAGE ON SCHEMA app TO pgmig_drift_reader;
 REVOKE EXECUTE ON FUNCTION app.secret() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION app.secret() TO pgmig_drift_reader;
 CREATE POLICY reader ON app.refs FOR UPDATE TO pgmig_drift_reader, CURRENT_USER USING (a > 0) WITH CHECK (b > 0);
+CREATE STATISTICS app.refs_ab (dependencies, ndistinct) ON a, b FROM app.refs;
+CREATE AGGREGATE app.concat_all(text) (SFUNC = textcat, STYPE = text, INITCOND = '');
+CREATE RULE cache_no_delete AS ON DELETE TO app.cache DO INSTEAD NOTHING;
+COMMENT ON AGGREGATE app.concat_all(text) IS 'Glue';
