@@ -38,9 +38,10 @@ migrations the database has applied (all with --all) run in a scratch dev
 database (--dev-url, else a throwaway local cluster of the target's major
 version); then both databases are inspected through the system catalogs
 and compared object by object: schemas, tables and partitions, columns,
-constraints, indexes, views, materialized views, functions, procedures,
-triggers, sequences, types, domains, extensions, row-level security and
-policies, comments, and with --privileges owners and grants. Each
+constraints, indexes, extended statistics, views, materialized views,
+functions, procedures, aggregates, triggers, rules, sequences, types,
+domains, extensions, row-level security and policies, comments, and with
+--privileges owners and grants. Each
 difference shows what the migrations build beside what the database has.
 With --against schema.sql the database is compared with that file: no dev
 database, read-only, fast. Exits 16 when the schema drifted; a column
@@ -135,6 +136,9 @@ func (c *driftCmd) build(ctx context.Context, a *app, o *opened, rep *driftRepor
 		st, err := o.migrator.Status(ctx)
 		if st == nil {
 			return nil, explain(o.settings, err)
+		}
+		if err != nil {
+			a.log.Warn().Err(err).Msg("the dev database is built from the files as they are now")
 		}
 		for _, s := range st.Migrations {
 			if s.State != migrator.StatePending && s.State != migrator.StateMissing && s.ID > upTo {
