@@ -1,6 +1,7 @@
 package lint
 
 import (
+	"context"
 	"testing"
 
 	"github.com/pgmig/pgmig/migrator"
@@ -25,4 +26,30 @@ func BenchmarkLint1000Files(b *testing.B) {
 	}
 	b.ReportMetric(float64(res.Statements), "statements")
 	b.ReportMetric(float64(len(res.Findings)), "findings")
+}
+
+// BenchmarkMeasure100 measures 100 generated migrations in a database of
+// the test server (PGMIG_TEST_DATABASE_URL or a throwaway cluster), each
+// run on its own fresh database: seeding, running each statement in a
+// transaction and reading locks, file numbers and scans.
+func BenchmarkMeasure100(b *testing.B) {
+	fsys := migratortest.GenerateLintMigrations(100)
+	v, err := migrator.Validate(fsys)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var ms []Measurement
+	for b.Loop() {
+		b.StopTimer()
+		d := migratortest.NewDatabase(b)
+		res, err := Lint(fsys, v.Migrations)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		if ms, err = Measure(context.Background(), d.DB, fsys, v.Migrations, res); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(ms)), "measurements")
 }

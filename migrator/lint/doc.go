@@ -14,7 +14,9 @@
 // no finding. Lock levels are PostgreSQL's (AlterTableGetLockLevel in
 // tablecmds.c and the documentation of each command).
 //
-// The package reads files only; it never connects to a database. See
+// [Lint] and [Syntax] read files only. [Measure] runs the migrations in
+// a dev database (never the target) and replaces the static lock,
+// rewrite and scan of each finding with what PostgreSQL reports. See
 // [Rules] for the rules and their ids, and the README for what each one
 // teaches.
 package lint

@@ -72,7 +72,7 @@ func Measure(ctx context.Context, db *sql.DB, fsys fs.FS, migs []migrator.Migrat
 		return nil, err
 	}
 	defer conn.Close()
-	m := &measurer{ctx: ctx, conn: conn}
+	m := &measurer{ctx: ctx, conn: conn, seeded: map[int64]bool{}}
 	var out []Measurement
 	var existing map[int64]bool
 	for _, mig := range migs {
@@ -119,8 +119,9 @@ func apply(res *Result, ms []Measurement) {
 }
 
 type measurer struct {
-	ctx  context.Context
-	conn *sql.Conn
+	ctx    context.Context
+	conn   *sql.Conn
+	seeded map[int64]bool // tables known to have rows
 }
 
 // relFacts are a relation's file number and scans.

@@ -42,11 +42,16 @@ func (m *measurer) seed() error {
 	}
 	var empty []table
 	for _, t := range tables {
+		if m.seeded[t.oid] {
+			continue
+		}
 		var has bool
 		if err := m.conn.QueryRowContext(m.ctx, "SELECT EXISTS (SELECT FROM "+t.name+")").Scan(&has); err != nil {
 			return err
 		}
-		if !has {
+		if has {
+			m.seeded[t.oid] = true
+		} else {
 			empty = append(empty, t)
 		}
 	}
@@ -59,6 +64,8 @@ func (m *measurer) seed() error {
 			}
 			if _, err := m.conn.ExecContext(m.ctx, insert); err != nil {
 				left = append(left, t)
+			} else {
+				m.seeded[t.oid] = true
 			}
 		}
 		empty = left
