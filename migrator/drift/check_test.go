@@ -17,7 +17,7 @@ import (
 // read-only: it passes untouched, and reports drift and pending
 // migrations with their typed errors.
 func TestCheckOnReadOnlySession(t *testing.T) {
-	for _, major := range majors() {
+	for _, major := range majors(t) {
 		t.Run(fmt.Sprint(major), func(t *testing.T) {
 			dev := built(t, major)
 			text := schemaText(t, inspect(t, dev.DB(), drift.Options{}))

@@ -14,7 +14,7 @@ import (
 func TestCrossVersionNoDrift(t *testing.T) {
 	schemas := map[int]*drift.Schema{}
 	var versions []int
-	for _, major := range majors() {
+	for _, major := range majors(t) {
 		t.Run(fmt.Sprint(major), func(t *testing.T) {
 			schemas[major] = inspect(t, built(t, major).DB(), drift.Options{Privileges: true})
 			versions = append(versions, major)
@@ -44,7 +44,7 @@ func TestCrossVersionNoDrift(t *testing.T) {
 // TestSchemaSQLDeterministic: the text is the same when the schema is
 // built twice, and it reads back into an equal schema.
 func TestSchemaSQLDeterministic(t *testing.T) {
-	for _, major := range majors() {
+	for _, major := range majors(t) {
 		t.Run(fmt.Sprint(major), func(t *testing.T) {
 			a := inspect(t, built(t, major).DB(), drift.Options{Privileges: true})
 			tgt, _ := target(t, major)

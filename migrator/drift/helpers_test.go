@@ -3,11 +3,11 @@ package drift_test
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -48,27 +48,53 @@ func testContext(t testing.TB) context.Context {
 	return ctx
 }
 
-// majors lists the major versions the tests run on: those of
-// PGMIG_DRIFT_MAJORS (comma-separated), else 12, 15 and 18.
-func majors() []int {
-	list := os.Getenv("PGMIG_DRIFT_MAJORS")
-	if list == "" {
-		list = "12,15,18"
-	}
-	var out []int
-	for _, s := range strings.Split(list, ",") {
-		var v int
-		if _, err := fmt.Sscan(s, &v); err == nil {
+// majors lists the major versions the tests run on:
+// PGMIG_DRIFT_MAJORS (comma-separated; each must be installed), else
+// those of 12, 15 and 18 that are installed (with PGMIG_PG_BINDIR, its
+// version alone), else the first one installed. Without any server
+// binaries it is 0, which stands for the shared test server
+// (PGMIG_TEST_DATABASE_URL).
+func majors(t testing.TB) []int {
+	t.Helper()
+	if list := os.Getenv("PGMIG_DRIFT_MAJORS"); list != "" {
+		var out []int
+		for _, s := range strings.Split(list, ",") {
+			var v int
+			if _, err := fmt.Sscan(s, &v); err != nil {
+				t.Fatalf("PGMIG_DRIFT_MAJORS=%s: %v", list, err)
+			}
 			out = append(out, v)
 		}
+		return out
 	}
-	return out
+	installed := pgcluster.Installations()
+	var out []int
+	for _, in := range installed {
+		if in.Major == 12 || in.Major == 15 || in.Major == 18 {
+			out = append(out, in.Major)
+		}
+	}
+	sort.Ints(out)
+	switch {
+	case len(out) > 0:
+		return out
+	case len(installed) > 0:
+		return []int{installed[0].Major}
+	}
+	return []int{0}
 }
 
-// cluster returns the throwaway cluster of major version major, skipping
-// the test when that version is not installed (failing it under CI).
-func cluster(t testing.TB, major int) *pgcluster.Cluster {
+// dsner is a server that tests create databases on: a throwaway cluster
+// or the shared test server.
+type dsner interface{ DSN(dbname string) string }
+
+// cluster returns the server of major version major: a throwaway cluster
+// of that version, or for 0 the shared test server.
+func cluster(t testing.TB, major int) dsner {
 	t.Helper()
+	if major == 0 {
+		return migratortest.Shared(t)
+	}
 	clusters.Lock()
 	defer clusters.Unlock()
 	if c := clusters.byMajor[major]; c != nil {
@@ -76,20 +102,13 @@ func cluster(t testing.TB, major int) *pgcluster.Cluster {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	// PGMIG_PG_BINDIR, when set, names the one build to test.
 	c, err := pgcluster.Start(ctx, pgcluster.Options{PreferMajor: major})
-	if errors.Is(err, pgcluster.ErrNoServer) && os.Getenv("CI") == "" {
-		t.Skipf("skipping test: %v", err)
-	}
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.Major() != major {
 		c.Close()
-		if os.Getenv("CI") != "" {
-			t.Fatalf("PostgreSQL %d is not installed (found %d)", major, c.Major())
-		}
-		t.Skipf("PostgreSQL %d is not installed (found %d)", major, c.Major())
+		t.Fatalf("PostgreSQL %d is not installed (found %d)", major, c.Major())
 	}
 	if clusters.byMajor == nil {
 		clusters.byMajor = map[int]*pgcluster.Cluster{}
@@ -188,6 +207,11 @@ var templates struct {
 // It is dropped in t.Cleanup. dsn is its lib/pq DSN.
 func target(t testing.TB, major int) (db *sql.DB, dsn string) {
 	t.Helper()
+	if major == 0 {
+		// The shared server may be another process's too: no template.
+		d := built(t, major)
+		return d.DB(), cluster(t, major).DSN(d.Name())
+	}
 	c := cluster(t, major)
 	maint, err := sql.Open("postgres", c.DSN("postgres"))
 	if err != nil {

@@ -130,7 +130,7 @@ var outOfBandCases = []outOfBand{
 // the second database out of band, and checks that exactly that change is
 // reported, with the right kind.
 func TestOutOfBandChanges(t *testing.T) {
-	for _, major := range majors() {
+	for _, major := range majors(t) {
 		t.Run(fmt.Sprint(major), func(t *testing.T) {
 			dev := built(t, major)
 			expected := map[string]*drift.Schema{} // by fmt.Sprint(options)

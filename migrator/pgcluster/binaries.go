@@ -57,6 +57,25 @@ func findBinaries(dir string, prefer int) (binaries, error) {
 		}
 		return b, nil
 	}
+	found := searchBinaries()
+	if len(found) == 0 {
+		return binaries{}, fmt.Errorf("%w: initdb and postgres not found in $%s, on PATH, in %s or in %s",
+			ErrNoServer, BinDirEnv, debianBinGlob, npmBinGlob)
+	}
+	if prefer > 0 {
+		for _, b := range found {
+			if v, err := ProgramMajor(b.postgres); err == nil && v == prefer {
+				return b, nil
+			}
+		}
+	}
+	return found[0], nil
+}
+
+// searchBinaries returns the server builds on PATH, in
+// /usr/lib/postgresql/*/bin and in /var/tmp/pgmig-pg/*/native/bin, in
+// that order (each directory pattern newest first).
+func searchBinaries() []binaries {
 	var found []binaries
 	if pg, err := exec.LookPath("postgres"); err == nil {
 		if b, err := binariesIn(filepath.Dir(pg)); err == nil {
@@ -74,18 +93,40 @@ func findBinaries(dir string, prefer int) (binaries, error) {
 			}
 		}
 	}
-	if len(found) == 0 {
-		return binaries{}, fmt.Errorf("%w: initdb and postgres not found in $%s, on PATH, in %s or in %s",
-			ErrNoServer, BinDirEnv, debianBinGlob, npmBinGlob)
-	}
-	if prefer > 0 {
-		for _, b := range found {
-			if v, err := ProgramMajor(b.postgres); err == nil && v == prefer {
-				return b, nil
-			}
+	return found
+}
+
+// Installation is a build of the PostgreSQL server found on the machine.
+type Installation struct {
+	Major  int    // major version, for example 15
+	BinDir string // directory of its postgres program
+}
+
+// Installations lists the server builds that Start can choose from when
+// Options.BinDir is empty: the one of PGMIG_PG_BINDIR alone when it is
+// set, else those on PATH, in /usr/lib/postgresql/*/bin and in
+// /var/tmp/pgmig-pg/*/native/bin, in search order, each major version
+// once (the first found). It runs each postgres --version.
+func Installations() []Installation {
+	var found []binaries
+	if dir := os.Getenv(BinDirEnv); dir != "" {
+		if b, err := binariesIn(dir); err == nil {
+			found = append(found, b)
 		}
+	} else {
+		found = searchBinaries()
 	}
-	return found[0], nil
+	var out []Installation
+	seen := map[int]bool{}
+	for _, b := range found {
+		v, err := ProgramMajor(b.postgres)
+		if err != nil || seen[v] {
+			continue
+		}
+		seen[v] = true
+		out = append(out, Installation{Major: v, BinDir: filepath.Dir(b.postgres)})
+	}
+	return out
 }
 
 // binariesIn returns the server programs in dir, or an error if one is

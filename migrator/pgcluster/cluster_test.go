@@ -3,6 +3,7 @@ package pgcluster
 import (
 	"database/sql"
 	"fmt"
+	"path/filepath"
 	"testing"
 
 	_ "github.com/lib/pq"
@@ -14,22 +15,30 @@ func installedMajors(t *testing.T) []int {
 	t.Helper()
 	t.Setenv(BinDirEnv, "")
 	var majors []int
-	seen := map[int]bool{}
-	for _, v := range []int{12, 13, 14, 15, 16, 17, 18} {
-		b, err := findBinaries("", v)
-		if err != nil {
-			t.Skipf("no postgresql binaries here: %v", err)
-		}
-		got, err := ProgramMajor(b.postgres)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got == v && !seen[v] {
-			seen[v] = true
-			majors = append(majors, v)
-		}
+	for _, in := range Installations() {
+		majors = append(majors, in.Major)
+	}
+	if len(majors) == 0 {
+		t.Skip("no postgresql binaries here")
 	}
 	return majors
+}
+
+func TestInstallations(t *testing.T) {
+	majors := installedMajors(t)
+	seen := map[int]bool{}
+	for _, in := range Installations() {
+		v, err := ProgramMajor(filepath.Join(in.BinDir, "postgres"))
+		if err != nil || v != in.Major || seen[v] {
+			t.Errorf("installation %+v: postgres --version says %d (%v), or listed twice", in, v, err)
+		}
+		seen[v] = true
+	}
+	one := Installations()[len(majors)-1]
+	t.Setenv(BinDirEnv, one.BinDir)
+	if got := Installations(); len(got) != 1 || got[0] != one {
+		t.Errorf("with %s=%s: %+v, want only %+v", BinDirEnv, one.BinDir, got, one)
+	}
 }
 
 func TestStartPrefersMajor(t *testing.T) {
