@@ -2,11 +2,13 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/pgmig/pgmig/migrator/migratortest"
+	"github.com/pgmig/pgmig/migrator/pgcluster"
 )
 
 // driftFolder is a small folder of migrations for the drift and schema
@@ -136,5 +138,39 @@ func TestCLIDriftMissingRole(t *testing.T) {
 	code, stdout, stderr = pgmig(t, "--url", d.DSN, "drift", "--privileges", "--dev-setup", setup, dir)
 	if code != exitOK || !strings.Contains(stdout, "no drift: ") {
 		t.Fatalf("with --dev-setup: exit %d\n%s%s", code, stdout, stderr)
+	}
+}
+
+// TestCLIDriftOtherMajor builds the dev database on another major version
+// than the target's: the objects that versions print differently (the
+// columns of a single-table view, the arguments of a procedure) show no
+// drift.
+func TestCLIDriftOtherMajor(t *testing.T) {
+	d := migratortest.NewDatabase(t)
+	var num int
+	if err := d.DB.QueryRow("SELECT current_setting('server_version_num')::int").Scan(&num); err != nil {
+		t.Fatal(err)
+	}
+	other := 0
+	for _, in := range pgcluster.Installations() {
+		if in.Major != num/10000 {
+			other = in.Major
+			break
+		}
+	}
+	if other == 0 {
+		t.Skipf("no PostgreSQL installed but the target's %d", num/10000)
+	}
+	dir := writeMigrations(t, map[string]string{
+		"1_users.sql": driftFolder["1_users.sql"],
+		"2_logic.sql": "CREATE VIEW user_emails AS SELECT id, email FROM users WHERE email LIKE '%@%';\n" +
+			"CREATE PROCEDURE forget(uid bigint) LANGUAGE sql AS $$ DELETE FROM users WHERE id = uid $$;\n",
+	})
+	if code, stdout, stderr := pgmig(t, "--url", d.DSN, "apply", dir); code != exitOK {
+		t.Fatalf("apply: exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, stdout, stderr := pgmig(t, "--url", d.DSN, "drift", "--privileges", "--dev-major", fmt.Sprint(other), dir)
+	if code != exitOK || !strings.Contains(stdout, fmt.Sprintf("built on PostgreSQL %d.", other)) {
+		t.Fatalf("dev on %d, target on %d: exit %d\n%s%s", other, num/10000, code, stdout, stderr)
 	}
 }
