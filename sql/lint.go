@@ -17,4 +17,6 @@ var (
 	// columns of table $1 an INSERT must give, for seed rows.
 	LintSeedTables  = load("lint_seed_tables.sql")
 	LintSeedColumns = load("lint_seed_columns.sql")
+	// LintRelationSize is the size and row estimate of relation $1.
+	LintRelationSize = load("lint_relation_size.sql")
 )

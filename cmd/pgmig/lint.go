@@ -40,7 +40,8 @@ Without connection settings (--url, $PGMIG_DATABASE_URL, $DATABASE_URL,
 $PGHOST, $PGHOSTADDR or $PGDATABASE) every file is linted on its own, as if
 the files before it were applied. With them, only the migrations pending in
 that database are linted, as one run (what one of them creates is new for
-the next), and the server's version decides the version-dependent rules.
+the next), the server's version decides the version-dependent rules, and
+each finding says how big its relation is there (read-only).
 
 A reviewed exception: '-- pgmig lint-ignore RULE[, RULE]' on the line
 before the statement, or at the top of the file followed by a blank line
@@ -143,6 +144,9 @@ func (c *lintCmd) lint(ctx context.Context, a *app) (*lint.Result, error) {
 	res, err := lint.Lint(fsys, o.migrator.Migrations(), opts...)
 	if err == nil && c.Measure && len(ids) > 0 {
 		err = c.measure(ctx, a, o.db, fsys, o.migrator.Migrations(), ids[0], res, opts)
+	}
+	if err == nil {
+		err = lint.Sizes(ctx, o.db, res)
 	}
 	return res, err
 }

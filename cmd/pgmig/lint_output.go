@@ -55,7 +55,7 @@ func printFinding(w io.Writer, path string, f lint.Finding, indent string) {
 		if f.Measured {
 			measured = " (measured)"
 		}
-		fmt.Fprintf(w, "%s  lock: %s on %s, blocks %s; rewrite: %s; scan: %s%s\n", indent, f.Lock, f.Relation, blocks, yesNo(f.Rewrite), yesNo(f.Scan), measured)
+		fmt.Fprintf(w, "%s  lock: %s on %s%s, blocks %s; rewrite: %s; scan: %s%s\n", indent, f.Lock, f.Relation, sizeNote(f), blocks, yesNo(f.Rewrite), yesNo(f.Scan), measured)
 	}
 	if f.Fix != "" {
 		fmt.Fprintf(w, "%s  fix:\n", indent)
@@ -82,6 +82,43 @@ func caretPad(line string, col int) string {
 		n++
 	}
 	return b.String()
+}
+
+// sizeNote is " (12 GB, ~80 M rows)" for a finding whose relation's size
+// was read from the target, else "".
+func sizeNote(f lint.Finding) string {
+	if f.SizeBytes < 0 {
+		return ""
+	}
+	rows := "never analyzed"
+	if f.Rows >= 0 {
+		rows = "~" + approx(f.Rows) + " rows"
+	}
+	return fmt.Sprintf(" (%s, %s)", bytesText(f.SizeBytes), rows)
+}
+
+// bytesText writes a size as PostgreSQL's pg_size_pretty does.
+func bytesText(n int64) string {
+	units := []string{"bytes", "kB", "MB", "GB", "TB", "PB"}
+	v, i := float64(n), 0
+	for v >= 10*1024 && i < len(units)-1 {
+		v /= 1024
+		i++
+	}
+	return fmt.Sprintf("%.0f %s", v, units[i])
+}
+
+// approx writes a row count with a k, M or G suffix.
+func approx(n float64) string {
+	switch {
+	case n >= 1e9:
+		return fmt.Sprintf("%.0f G", n/1e9)
+	case n >= 1e6:
+		return fmt.Sprintf("%.0f M", n/1e6)
+	case n >= 1e4:
+		return fmt.Sprintf("%.0f k", n/1e3)
+	}
+	return fmt.Sprintf("%.0f", n)
 }
 
 func yesNo(b bool) string {
@@ -118,6 +155,10 @@ type jsonFinding struct {
 	Scan     bool     `json:"scan"`
 	Fix      string   `json:"fix"`
 	Measured bool     `json:"measured,omitempty"`
+	// SizeBytes and Rows: with connection settings, the relation's size
+	// and row estimate on the target (rows -1: never analyzed).
+	SizeBytes *int64   `json:"size_bytes,omitempty"`
+	Rows      *float64 `json:"rows,omitempty"`
 }
 
 func fromFinding(path string, f lint.Finding) jsonFinding {
@@ -125,8 +166,12 @@ func fromFinding(path string, f lint.Finding) jsonFinding {
 	if blocks == nil {
 		blocks = []string{}
 	}
-	return jsonFinding{File: path, Line: f.Line, Column: f.Column, Rule: f.Rule, Severity: string(f.Severity), Message: f.Message,
+	j := jsonFinding{File: path, Line: f.Line, Column: f.Column, Rule: f.Rule, Severity: string(f.Severity), Message: f.Message,
 		Relation: f.Relation, Lock: f.Lock.String(), Blocks: blocks, Rewrite: f.Rewrite, Scan: f.Scan, Fix: f.Fix, Measured: f.Measured}
+	if f.SizeBytes >= 0 {
+		j.SizeBytes, j.Rows = ptr(f.SizeBytes), ptr(f.Rows)
+	}
+	return j
 }
 
 // jsonLintReport is the document of 'pgmig lint --json'.

@@ -22,7 +22,11 @@ func lintPlanned(ctx context.Context, o *opened, dir string, pending []migrator.
 	for _, m := range pending {
 		ids = append(ids, m.ID)
 	}
-	return lint.Lint(os.DirFS(dir), o.migrator.Migrations(), lint.WithPGVersion(major), lint.WithPending(ids...), lint.WithLockTimeout(lockTimeout))
+	res, err := lint.Lint(os.DirFS(dir), o.migrator.Migrations(), lint.WithPGVersion(major), lint.WithPending(ids...), lint.WithLockTimeout(lockTimeout))
+	if err != nil {
+		return nil, err
+	}
+	return res, lint.Sizes(ctx, o.db, res)
 }
 
 // byFile groups findings by migration file.

@@ -126,6 +126,20 @@ func TestLintPending(t *testing.T) {
 	if doc.Files != 4 || doc.PGVersion != version || len(doc.Findings) != 1 || doc.Findings[0].Rule != "unused-lint-ignore" {
 		t.Fatalf("lint of migrations 4 to 7 on PostgreSQL %d: %s", version, stdout)
 	}
+	// Each finding on a relation says how big it is on the target.
+	d1 := migratortest.NewDatabase(t)
+	if code, _, stderr := pgmig(t, "--url", d1.DSN, "apply", "--to", "1", dir); code != 0 {
+		t.Fatalf("apply --to 1: exit %d\n%s", code, stderr)
+	}
+	code, stdout, _ = pgmig(t, "--url", d1.DSN, "lint", "--json", dir)
+	if err := json.Unmarshal([]byte(stdout), &doc); err != nil || code != exitLint || len(doc.Findings) < 2 {
+		t.Fatalf("lint of migrations 2 to 7: exit %d\n%s", code, stdout)
+	}
+	for _, f := range doc.Findings {
+		if f.Relation != "" && (f.SizeBytes == nil || *f.SizeBytes <= 0 || f.Rows == nil) {
+			t.Errorf("finding without the size of %s on the target: %+v", f.Relation, f)
+		}
+	}
 	// --offline lints every file; --pg-version overrides the server's.
 	code, stdout, _ = pgmig(t, "--url", d.DSN, "lint", "--offline", "--pg-version", "12", "--json", dir)
 	if err := json.Unmarshal([]byte(stdout), &doc); err != nil || code != exitLint || doc.Files != 7 || doc.PGVersion != 12 {

@@ -210,7 +210,7 @@ var longRules = map[string]bool{RuleCreateIndex: true, RuleReindex: true, RuleAd
 func (f *fileLinter) addAt(stmtIndex, off int, rule string, rel relName, lock Lock, rewrite, scan bool, msg, fix string) {
 	r, _ := ruleByID(rule)
 	line, col := sqlscan.LineCol(f.src, off)
-	fd := Finding{File: f.mig.File, Statement: stmtIndex + 1, Line: line, Column: col, Rule: rule, Severity: r.Severity, Message: msg,
+	fd := Finding{SizeBytes: -1, Rows: -1, File: f.mig.File, Statement: stmtIndex + 1, Line: line, Column: col, Rule: rule, Severity: r.Severity, Message: msg,
 		Lock: lock, Blocks: lock.Blocks(), Rewrite: rewrite, Scan: scan, Fix: fix, Source: lineAt(f.src, off)}
 	if rel.name != "" {
 		fd.Relation = rel.String()

@@ -94,6 +94,12 @@ type Finding struct {
 	// Source is the line of the file that Line points to, without its
 	// line break, for a caret under Column.
 	Source string
+	// SizeBytes and Rows are the relation's size on disk (indexes and
+	// TOAST included) and the planner's estimate of its rows on the
+	// target database, when [Sizes] read them; Rows is -1 when the table
+	// was never analyzed, SizeBytes -1 when nothing was read.
+	SizeBytes int64
+	Rows      float64
 	// Measured is true when the lock, rewrite and scan were measured by
 	// running the migration in a dev database rather than read from the
 	// statement.

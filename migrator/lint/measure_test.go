@@ -112,3 +112,26 @@ func serverMajorOf(t *testing.T, d *migratortest.Database) int {
 }
 
 var _ = fmt.Sprint
+
+func TestSizes(t *testing.T) {
+	d := migratortest.NewDatabase(t)
+	if _, err := d.DB.Exec("CREATE TABLE big (id int, pad text); INSERT INTO big SELECT g, repeat('x', 100) FROM generate_series(1, 5000) g; ANALYZE big"); err != nil {
+		t.Fatal(err)
+	}
+	res := &Result{Findings: []Finding{
+		{Relation: "big", Lock: AccessExclusive, SizeBytes: -1, Rows: -1},
+		{Relation: "public.big", Lock: Share, SizeBytes: -1, Rows: -1},
+		{Relation: "missing", Lock: AccessExclusive, SizeBytes: -1, Rows: -1},
+	}}
+	if err := Sizes(context.Background(), d.DB, res); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range res.Findings[:2] {
+		if f.SizeBytes < 500_000 || f.Rows != 5000 {
+			t.Errorf("%s: %d bytes, %v rows", f.Relation, f.SizeBytes, f.Rows)
+		}
+	}
+	if f := res.Findings[2]; f.SizeBytes != -1 {
+		t.Errorf("missing relation: %+v", f)
+	}
+}
