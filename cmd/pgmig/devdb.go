@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/pgmig/pgmig/migrator"
 	"github.com/pgmig/pgmig/migrator/devdb"
@@ -59,6 +60,8 @@ func explainDev(settings *connSettings, err error) error {
 		role  *devdb.MissingRoleError
 		setup *devdb.SetupError
 		ce    *migrator.ConnectError
+		build *devdb.BuildError
+		mig   *migrator.MigrationError
 	)
 	switch {
 	case err == nil:
@@ -68,6 +71,9 @@ func explainDev(settings *connSettings, err error) error {
 			"given with --dev-setup (for example: CREATE ROLE %s;), which runs on the dev database first", pqIdent(role.Role)))
 	case errors.As(err, &setup):
 		return err
+	case errors.As(err, &build) && errors.As(err, &mig) && mig.SQLState == "0A000" && strings.HasPrefix(mig.Message, "extension "):
+		return withHint(err, fmt.Sprintf("the dev server (PostgreSQL %s) lacks an extension the migrations create: "+
+			"give --dev-url a server that has it, or install it for the server binaries pgmig runs", build.Server.Version))
 	case errors.Is(err, devdb.ErrTargetDatabase):
 		return withHint(err, "give --dev-url another server, or the target's server with its maintenance database "+
 			"(for example postgres): pgmig creates and drops a scratch database there")

@@ -174,3 +174,15 @@ func TestCLIDriftOtherMajor(t *testing.T) {
 		t.Fatalf("dev on %d, target on %d: exit %d\n%s%s", other, num/10000, code, stdout, stderr)
 	}
 }
+
+// TestCLIDriftMissingExtension: an extension the dev server lacks is
+// named, with a hint.
+func TestCLIDriftMissingExtension(t *testing.T) {
+	d := migratortest.NewDatabase(t)
+	dir := writeMigrations(t, map[string]string{"1_ext.sql": "CREATE EXTENSION pgmig_no_such_extension;\n"})
+	code, stdout, stderr := pgmig(t, "schema", "--dev-url", d.DSNFor("postgres"), dir)
+	if code != exitSQL || !strings.Contains(stderr, `extension "pgmig_no_such_extension" is not available`) ||
+		!strings.Contains(stderr, "hint: the dev server (PostgreSQL ") {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+}
