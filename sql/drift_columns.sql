@@ -1,5 +1,6 @@
 -- Columns of those tables, in table and position order: type, explicit
--- collation, nullability, identity, generation and default expression.
+-- collation, nullability, identity (with its sequence's options),
+-- generation and default expression.
 -- $1: schemas left out; $2: the tracking table.
 SELECT format('%I.%I', n.nspname, c.relname),
        format('%I', a.attname),
@@ -12,12 +13,19 @@ SELECT format('%I.%I', n.nspname, c.relname),
        a.attnotnull,
        a.attidentity::text,
        a.attgenerated::text,
-       coalesce(pg_get_expr(ad.adbin, ad.adrelid), '')
+       coalesce(pg_get_expr(ad.adbin, ad.adrelid), ''),
+       coalesce(s.seqincrement, 0), coalesce(s.seqmin, 0), coalesce(s.seqmax, 0),
+       coalesce(s.seqstart, 0), coalesce(s.seqcache, 0), coalesce(s.seqcycle, false)
 FROM pg_attribute a
 JOIN pg_class c ON c.oid = a.attrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_type t ON t.oid = a.atttypid
 LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+LEFT JOIN LATERAL (
+  SELECT sq.* FROM pg_depend d JOIN pg_sequence sq ON sq.seqrelid = d.objid
+  WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass
+    AND d.refobjid = a.attrelid AND d.refobjsubid = a.attnum AND d.deptype = 'i'
+) s ON a.attidentity <> ''
 WHERE a.attnum > 0 AND NOT a.attisdropped
   AND c.relkind IN ('r', 'p', 'f')
   AND c.oid <> $2
