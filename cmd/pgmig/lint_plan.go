@@ -29,6 +29,15 @@ func lintPlanned(ctx context.Context, o *opened, dir string, pending []migrator.
 	return res, lint.Sizes(ctx, o.db, res)
 }
 
+// planLintOptions are the lint options of a plan's pending migrations.
+func planLintOptions(pending []migrator.Migration, res *lint.Result, lockTimeout time.Duration) []lint.Option {
+	ids := make([]int, 0, len(pending))
+	for _, m := range pending {
+		ids = append(ids, m.ID)
+	}
+	return []lint.Option{lint.WithPGVersion(res.Version), lint.WithPending(ids...), lint.WithLockTimeout(lockTimeout)}
+}
+
 // byFile groups findings by migration file.
 func byFile(res *lint.Result) map[string][]lint.Finding {
 	out := map[string][]lint.Finding{}

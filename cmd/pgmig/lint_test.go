@@ -256,6 +256,11 @@ func TestLintMeasure(t *testing.T) {
 		!strings.Contains(stdout, "measured on PostgreSQL ") {
 		t.Fatalf("lint --measure of the pending migrations: exit %d\n%s\n%s", code, stdout, stderr)
 	}
+	// plan --measure shows the measured findings beside each migration.
+	code, stdout, stderr = pgmig(t, "--url", target.DSN, "plan", "--measure", "--dev-url", dev.DSN, lintDir)
+	if code != 0 || !strings.Contains(stdout, "lint of 3_order-state.sql:") || !strings.Contains(stdout, "scan: yes (measured)") {
+		t.Fatalf("plan --measure: exit %d\n%s\n%s", code, stdout, stderr)
+	}
 	// The dev database is never the target.
 	if code, _, stderr := pgmig(t, "--url", target.DSN, "lint", "--measure", "--dev-url", target.DSN, lintDir); code == 0 || code == exitLint ||
 		!strings.Contains(stderr, "reaches the target database itself") {

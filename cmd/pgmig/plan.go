@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"os"
 	"time"
 
 	"github.com/pgmig/pgmig/migrator"
@@ -17,6 +18,9 @@ type planCmd struct {
 	// LockTimeout is apply's, for the lint of the pending migrations.
 	LockTimeout time.Duration `name:"lock-timeout" help:"The lock_timeout apply will run with, for the lint findings of the pending migrations (see 'pgmig lint')." placeholder:"DURATION"`
 
+	Measure bool `help:"Measure the lint findings in a dev database (see 'pgmig lint --measure' and --dev-url)."`
+	devFlags
+
 	lint *lint.Result // findings of the pending migrations
 }
 
@@ -28,7 +32,8 @@ database. Same as 'pgmig apply --dry-run'.
 
 Examples:
   pgmig plan ./migrations
-  pgmig plan --to 12 --json ./migrations`
+  pgmig plan --to 12 --json ./migrations
+  pgmig plan --measure ./migrations     # lint findings measured in a dev database`
 }
 
 // Validate checks --to once, before anything runs.
@@ -54,6 +59,10 @@ func (c *planCmd) Run(ctx context.Context, a *app) error {
 	}
 	if err == nil {
 		c.lint, err = lintPlanned(ctx, o, c.Dir, res.Pending, c.LockTimeout)
+		if err == nil && c.Measure && len(res.Pending) > 0 {
+			lc := lintCmd{Table: c.Table, devFlags: c.devFlags}
+			err = lc.measure(ctx, a, o.db, os.DirFS(c.Dir), o.migrator.Migrations(), res.Pending[0].ID, c.lint, planLintOptions(res.Pending, c.lint, c.LockTimeout))
+		}
 	}
 	return c.report(a, res, explain(o.settings, err))
 }
