@@ -2,7 +2,6 @@ package lint
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"testing"
 
@@ -111,7 +110,6 @@ func serverMajorOf(t *testing.T, d *migratortest.Database) int {
 	return num / 10000
 }
 
-var _ = fmt.Sprint
 
 func TestSizes(t *testing.T) {
 	d := migratortest.NewDatabase(t)
