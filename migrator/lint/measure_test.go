@@ -110,7 +110,6 @@ func serverMajorOf(t *testing.T, d *migratortest.Database) int {
 	return num / 10000
 }
 
-
 func TestSizes(t *testing.T) {
 	d := migratortest.NewDatabase(t)
 	if _, err := d.DB.Exec("CREATE TABLE big (id int, pad text); INSERT INTO big SELECT g, repeat('x', 100) FROM generate_series(1, 5000) g; ANALYZE big"); err != nil {
