@@ -208,6 +208,12 @@ func (m *measurer) migration(mig migrator.Migration, src string, existing map[in
 		}()
 	}
 	for i, s := range stmts {
+		if isTransactionControl(s.Text) {
+			// The BEGIN ... COMMIT wrapper that apply skips in a
+			// transactional file; in a disable-transaction file, each
+			// statement is measured in a transaction of its own anyway.
+			continue
+		}
 		if mig.DisableTransaction {
 			if err := begin(); err != nil {
 				return nil, err
@@ -243,7 +249,19 @@ func (m *measurer) migration(mig migrator.Migration, src string, existing map[in
 			return nil, &MeasureError{File: mig.File, Err: err}
 		}
 	}
+	// As apply does: what the migration SET (search_path, role) does not
+	// reach the next one.
+	if _, err := m.conn.ExecContext(m.ctx, pgsql.ResetSession); err != nil {
+		return nil, err
+	}
 	return out, nil
+}
+
+// isTransactionControl reports whether a statement is BEGIN, START
+// TRANSACTION, COMMIT or END.
+func isTransactionControl(text string) bool {
+	node, _, err := parseStatement(text)
+	return err == nil && node.GetTransactionStmt() != nil
 }
 
 // statement runs one statement in tx and measures what it did to the

@@ -132,3 +132,36 @@ func TestSizes(t *testing.T) {
 		t.Errorf("missing relation: %+v", f)
 	}
 }
+
+// TestMeasureRealWorldFiles measures files as real projects write them: a
+// pg_dump baseline that empties search_path for its session, and a
+// migration wrapped in BEGIN ... COMMIT, which apply runs without the
+// wrapper. Each migration starts from the connection's settings, as in
+// apply.
+func TestMeasureRealWorldFiles(t *testing.T) {
+	d := migratortest.NewDatabase(t)
+	fsys := fstestFS(map[string]string{
+		"1_baseline.sql": "SELECT pg_catalog.set_config('search_path', '', false);\nCREATE TABLE public.orders (id bigint, note text);\n",
+		"2_wrapped.sql":  "BEGIN;\nSET lock_timeout = '1s';\nALTER TABLE orders ADD COLUMN jitter float8 DEFAULT random();\nCOMMIT;\n",
+		"3_no_tx.sql":    "-- pgmig disable-transaction\nBEGIN;\nSET LOCAL lock_timeout = '1s';\nALTER TABLE orders ADD COLUMN seen timestamptz DEFAULT clock_timestamp();\nCOMMIT;\n",
+	})
+	v, err := migrator.Validate(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Lint(fsys, v.Migrations)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Measure(context.Background(), d.DB, fsys, v.Migrations, res); err != nil {
+		t.Fatalf("measure: %v", err)
+	}
+	if len(res.Findings) != 2 {
+		t.Fatalf("findings %+v", res.Findings)
+	}
+	for _, f := range res.Findings {
+		if f.Rule != RuleVolatileDefault || !f.Measured || !f.Rewrite {
+			t.Errorf("finding %+v", f)
+		}
+	}
+}
