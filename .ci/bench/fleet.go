@@ -107,12 +107,18 @@ func (b *bench) fleetSchemas(r *fleetReport, schemas, n int) error {
 	}
 	defer db.Close()
 	reset := func() error {
-		var stmt strings.Builder
-		for _, s := range names {
-			fmt.Fprintf(&stmt, "DROP SCHEMA IF EXISTS %s CASCADE; CREATE SCHEMA %s;\n", s, s)
+		// In batches: one transaction dropping them all would need more
+		// lock slots than max_locks_per_transaction gives.
+		for i := 0; i < len(names); i += 20 {
+			var stmt strings.Builder
+			for _, s := range names[i:min(i+20, len(names))] {
+				fmt.Fprintf(&stmt, "DROP SCHEMA IF EXISTS %s CASCADE; CREATE SCHEMA %s;\n", s, s)
+			}
+			if _, err := db.ExecContext(b.ctx, stmt.String()); err != nil {
+				return err
+			}
 		}
-		_, err := db.ExecContext(b.ctx, stmt.String())
-		return err
+		return nil
 	}
 	what := fmt.Sprintf("%d schemas × %d migrations", schemas, n)
 	eachSchema := func(j string) []string {
@@ -155,6 +161,7 @@ func (b *bench) fleetModes(r *fleetReport, what string, targets int, reset func(
 		s := &series{name: mode}
 		s.add(x)
 		r.rows = append(r.rows, fleetRow{what: what + ", from empty", targets: targets, s: s})
+		progress("fleet: %s, %s from empty: %s, %.1f targets/s", what, mode, fmtDur(x.d), float64(targets)/x.d.Seconds())
 	}
 	for _, mode := range []string{"shell loop", "-j 8"} {
 		progress("fleet: %s, no-op rerun, %s", what, mode)
@@ -169,6 +176,7 @@ func (b *bench) fleetModes(r *fleetReport, what string, targets int, reset func(
 		s := &series{name: mode}
 		s.add(x)
 		r.rows = append(r.rows, fleetRow{what: what + ", no-op rerun", targets: targets, s: s})
+		progress("fleet: %s, no-op rerun, %s: %s, %.1f targets/s", what, mode, fmtDur(x.d), float64(targets)/x.d.Seconds())
 	}
 	return nil
 }
