@@ -68,7 +68,7 @@ var ruleCases = []ruleCase{
 	{"set not null after a valid check", "ALTER TABLE orders ADD CONSTRAINT state_nn CHECK (state IS NOT NULL) NOT VALID;\n" +
 		"ALTER TABLE orders VALIDATE CONSTRAINT state_nn;\nALTER TABLE orders ALTER COLUMN state SET NOT NULL;", []string{RuleLockHeld}, 0},
 	{"set not null after a check not validated", "ALTER TABLE orders ADD CONSTRAINT state_nn CHECK (state IS NOT NULL) NOT VALID;\n" +
-		"ALTER TABLE orders ALTER COLUMN state SET NOT NULL;", []string{RuleLockHeld, RuleSetNotNull}, 0},
+		"ALTER TABLE orders ALTER COLUMN state SET NOT NULL;", []string{RuleSetNotNull}, 0},
 	{"add check", "ALTER TABLE orders ADD CONSTRAINT amount_positive CHECK (amount > 0);", []string{RuleAddCheck}, 0},
 	{"add check not valid", "ALTER TABLE orders ADD CONSTRAINT amount_positive CHECK (amount > 0) NOT VALID;", nil, 0},
 	{"validate constraint", "ALTER TABLE orders VALIDATE CONSTRAINT amount_positive;", nil, 0},
@@ -89,6 +89,10 @@ var ruleCases = []ruleCase{
 	{"delete with where", "DELETE FROM orders WHERE id = 1;", nil, 0},
 	{"brief lock then a long statement", "ALTER TABLE customers ADD COLUMN email text;\nUPDATE orders SET state = 'new';",
 		[]string{RuleLockHeld, RuleUpdateWholeTable}, 0},
+	{"brief lock then a long statement under the same lock", "ALTER TABLE orders ADD COLUMN memo text;\nALTER TABLE orders ADD CONSTRAINT amount_positive CHECK (amount > 0);",
+		[]string{RuleAddCheck}, 0},
+	{"brief lock held through two long statements", "ALTER TABLE orders ADD COLUMN memo text;\nALTER TABLE orders ADD CONSTRAINT amount_positive CHECK (amount > 0);\n" +
+		"UPDATE customers SET name = '';", []string{RuleLockHeld, RuleAddCheck, RuleUpdateWholeTable}, 0},
 	{"brief lock after the long statement", "UPDATE orders SET state = 'new' WHERE id < 10;\nALTER TABLE customers ADD COLUMN email text;", nil, 0},
 	{"brief lock then a long statement, no transaction", "-- pgmig disable-transaction\nALTER TABLE customers ADD COLUMN email text;\nCREATE INDEX CONCURRENTLY orders_note_idx ON orders (note);", nil, 0},
 

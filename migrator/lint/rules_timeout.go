@@ -78,8 +78,8 @@ func (f *fileLinter) afterStatement(st *stmt) {
 		}
 		for i := range f.held {
 			h := &f.held[i]
-			if h.reported {
-				continue
+			if h.reported || st.takes(h.rel, AccessExclusive) {
+				continue // the long statement locks the relation as strongly itself
 			}
 			h.reported = true
 			held := f.stmts[h.stmt]
@@ -94,4 +94,14 @@ func (f *fileLinter) afterStatement(st *stmt) {
 	if locks && strongest.mode == AccessExclusive {
 		f.held = append(f.held, heldLock{stmt: st.index, rel: strongest.rel})
 	}
+}
+
+// takes reports whether the statement takes mode on rel.
+func (st *stmt) takes(rel relName, mode Lock) bool {
+	for _, l := range st.locks {
+		if l.mode >= mode && l.rel.matches(rel) {
+			return true
+		}
+	}
+	return false
 }
