@@ -21,8 +21,11 @@ type fileLinter struct {
 	mig migrator.Migration
 	src string
 
-	tx              bool // the statements run in one transaction (the migration's, or BEGIN ... COMMIT)
-	timeout         bool // a lock timeout is in effect
+	tx      bool // the statements run in one transaction (the migration's, or BEGIN ... COMMIT)
+	timeout bool // the session's lock timeout is set
+	// localTimeout is what a SET LOCAL lock_timeout set for the current
+	// transaction, nil when none did: it ends with the transaction.
+	localTimeout    *bool
 	timeoutReported bool
 	held            []heldLock // ACCESS EXCLUSIVE locks on existing relations held in the transaction
 

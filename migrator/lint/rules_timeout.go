@@ -9,19 +9,56 @@ import (
 
 // set follows SET lock_timeout: a non-zero value puts a lock timeout in
 // effect for the statements after it; 0, DEFAULT and RESET take it away.
+// SET LOCAL lasts until the end of the transaction.
 func (f *fileLinter) set(n *pg.VariableSetStmt) {
 	if n.Kind == pg.VariableSetKind_VAR_RESET_ALL {
-		f.timeout = false
+		f.timeout, f.localTimeout = false, nil
 		return
 	}
-	if !strings.EqualFold(n.Name, "lock_timeout") || n.IsLocal && !f.tx {
-		return // SET LOCAL outside a transaction block changes nothing
+	if !strings.EqualFold(n.Name, "lock_timeout") {
+		return
 	}
 	switch n.Kind {
 	case pg.VariableSetKind_VAR_SET_VALUE:
-		f.timeout = len(n.Args) > 0 && !zeroSetting(n.Args[0])
+		f.setTimeout(len(n.Args) > 0 && !zeroSetting(n.Args[0]), n.IsLocal)
 	case pg.VariableSetKind_VAR_SET_DEFAULT, pg.VariableSetKind_VAR_RESET:
-		f.timeout = false
+		f.setTimeout(false, n.IsLocal)
+	}
+}
+
+// setTimeout records a new lock timeout, for the transaction only when
+// local.
+func (f *fileLinter) setTimeout(on, local bool) {
+	switch {
+	case !local:
+		f.timeout, f.localTimeout = on, nil
+	case f.tx:
+		f.localTimeout = &on
+	}
+	// SET LOCAL outside a transaction block changes nothing.
+}
+
+// hasTimeout reports whether a lock timeout is in effect.
+func (f *fileLinter) hasTimeout() bool {
+	if f.localTimeout != nil {
+		return *f.localTimeout
+	}
+	return f.timeout
+}
+
+// setConfig follows SELECT set_config('lock_timeout', value, is_local),
+// the function form of SET.
+func (f *fileLinter) setConfig(n *pg.SelectStmt) {
+	for _, t := range n.TargetList {
+		fc := t.GetResTarget().GetVal().GetFuncCall()
+		if fc == nil || len(fc.Args) != 3 || !strings.EqualFold(listName(fc.Funcname).name, "set_config") {
+			continue
+		}
+		name, value, local := fc.Args[0].GetAConst(), fc.Args[1].GetAConst(), fc.Args[2].GetAConst()
+		if name == nil || !strings.EqualFold(name.GetSval().GetSval(), "lock_timeout") || value == nil || local == nil {
+			continue
+		}
+		f.setTimeout(!zeroSetting(fc.Args[1]), local.GetBoolval().GetBoolval())
 	}
 }
 
@@ -50,7 +87,7 @@ func (f *fileLinter) transaction(n *pg.TransactionStmt) {
 	case pg.TransactionStmtKind_TRANS_STMT_BEGIN, pg.TransactionStmtKind_TRANS_STMT_START:
 		f.tx = true
 	case pg.TransactionStmtKind_TRANS_STMT_COMMIT, pg.TransactionStmtKind_TRANS_STMT_ROLLBACK:
-		f.tx, f.held = false, nil
+		f.tx, f.held, f.localTimeout = false, nil, nil
 	}
 }
 
@@ -59,7 +96,7 @@ func (f *fileLinter) transaction(n *pg.TransactionStmt) {
 // lock held through a long statement.
 func (f *fileLinter) afterStatement(st *stmt) {
 	strongest, locks := st.strongest()
-	if locks && strongest.mode >= ShareRowExclusive && !f.timeout && !f.timeoutReported {
+	if locks && strongest.mode >= ShareRowExclusive && !f.hasTimeout() && !f.timeoutReported {
 		f.timeoutReported = true
 		f.add(st, -1, RuleMissingLockTimeout, strongest.rel, strongest.mode, false, false,
 			fmt.Sprintf("takes %s on %s with no lock timeout: behind any transaction that holds a lock on %s, it waits, and every query on %s queues behind it",

@@ -57,6 +57,8 @@ func (f *fileLinter) statement(st *stmt) {
 		f.lock(st, nameOf(n.CreateTrigStmt.Relation), ShareRowExclusive)
 	case *pg.Node_VariableSetStmt:
 		f.set(n.VariableSetStmt)
+	case *pg.Node_SelectStmt:
+		f.setConfig(n.SelectStmt)
 	case *pg.Node_TransactionStmt:
 		f.transaction(n.TransactionStmt)
 	}
