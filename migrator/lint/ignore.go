@@ -19,7 +19,8 @@ type ignoreComment struct {
 // parseIgnores finds the lint-ignore comments of src. A comment line is
 // a line whose first non-blank characters are "--"; the form is
 // '-- pgmig lint-ignore' followed by rule ids separated by commas or
-// blanks. A line with the form but no rule id is returned with no rules.
+// blanks, and optionally by "--" and a reason, which is not read. A
+// line with the form but no rule id is returned with no rules.
 func parseIgnores(src string) []ignoreComment {
 	var (
 		out     []ignoreComment
@@ -56,6 +57,9 @@ func ignoreRules(words string) ([]string, bool) {
 	}
 	var ids []string
 	for _, w := range f[2:] {
+		if strings.HasPrefix(w, "--") {
+			break // the rest is the reviewer's reason
+		}
 		for id := range strings.SplitSeq(w, ",") {
 			if id != "" && !contains(ids, id) {
 				ids = append(ids, id)
