@@ -2,6 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"net/url"
+	"path/filepath"
+	"strings"
 
 	"github.com/pgmig/pgmig/migrator/lint"
 )
@@ -121,10 +124,32 @@ func (o *lintOutput) sarif(res *lint.Result) {
 		}
 		run.Results = append(run.Results, sarifResult{RuleID: f.Rule, RuleIndex: index[f.Rule], Level: sarifLevel(f.Severity),
 			Message:   sarifText{msg},
-			Locations: []sarifLocation{{sarifPhysical{sarifArtifact{o.path(f.File)}, region}}}, Properties: props})
+			Locations: []sarifLocation{{sarifPhysical{sarifArtifact{sarifURI(o.path(f.File))}, region}}}, Properties: props})
 	}
 	enc := json.NewEncoder(o.w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(sarifLog{Schema: "https://json.schemastore.org/sarif-2.1.0.json", Version: "2.1.0", Runs: []sarifRun{run}})
+}
+
+// sarifURI writes a file's path as the URI reference SARIF wants: each
+// segment percent-encoded (a ':' too, which a relative reference must not
+// hold in its first segment), and an absolute path as a file: URI.
+func sarifURI(path string) string {
+	p := filepath.ToSlash(path)
+	segs := strings.Split(p, "/")
+	for i, s := range segs {
+		if i == 0 && len(s) == 2 && s[1] == ':' && filepath.IsAbs(path) {
+			continue // a Windows drive, C:
+		}
+		segs[i] = strings.ReplaceAll(url.PathEscape(s), ":", "%3A")
+	}
+	u := strings.Join(segs, "/")
+	switch {
+	case strings.HasPrefix(p, "/"):
+		return "file://" + u
+	case filepath.IsAbs(path):
+		return "file:///" + u
+	}
+	return u
 }

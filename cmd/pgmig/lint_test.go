@@ -38,12 +38,24 @@ func TestGoldenLint(t *testing.T) {
 }
 
 // TestLintSARIF validates the SARIF log against the SARIF 2.1.0 schema
-// and checks it carries every finding.
+// (formats such as uri-reference included) and checks it carries every
+// finding, for the examples and for a file whose path is no URI as it is.
 func TestLintSARIF(t *testing.T) {
-	code, stdout, stderr := pgmig(t, "lint", "--format", "sarif", lintDir)
-	if code != exitLint {
-		t.Fatalf("exit %d\n%s", code, stderr)
+	odd := t.TempDir()
+	writeFile(t, odd, "1_base.sql", "CREATE TABLE t (id int);\n")
+	writeFile(t, odd, "2_a b,c:d%e.sql", "CREATE INDEX t_idx ON t (id);\n")
+	const oddURI = "2_a%20b%2Cc%3Ad%25e.sql"
+	schema := sarifSchema(t)
+	for dir, uri := range map[string]string{lintDir: "../../testdata/lint/2_index-created-at.sql", odd: "file://" + filepath.ToSlash(odd) + "/" + oddURI} {
+		checkSARIF(t, schema, dir, uri)
 	}
+	t.Chdir(odd)
+	checkSARIF(t, schema, ".", oddURI)
+}
+
+// sarifSchema compiles the SARIF 2.1.0 schema, asserting formats.
+func sarifSchema(t *testing.T) *jsonschema.Schema {
+	t.Helper()
 	f, err := os.Open("../../testdata/sarif/sarif-schema-2.1.0-rtm.5.json")
 	if err != nil {
 		t.Fatal(err)
@@ -54,12 +66,24 @@ func TestLintSARIF(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := jsonschema.NewCompiler()
+	c.AssertFormat()
 	if err := c.AddResource("sarif-schema.json", schemaDoc); err != nil {
 		t.Fatal(err)
 	}
 	schema, err := c.Compile("sarif-schema.json")
 	if err != nil {
 		t.Fatal(err)
+	}
+	return schema
+}
+
+// checkSARIF validates the SARIF log of lint of dir and checks that its
+// first result names the file by uri.
+func checkSARIF(t *testing.T, schema *jsonschema.Schema, dir, uri string) {
+	t.Helper()
+	code, stdout, stderr := pgmig(t, "lint", "--format", "sarif", dir)
+	if code != exitLint {
+		t.Fatalf("exit %d\n%s", code, stderr)
 	}
 	log, err := jsonschema.UnmarshalJSON(strings.NewReader(stdout))
 	if err != nil {
@@ -72,7 +96,7 @@ func TestLintSARIF(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &sarif); err != nil {
 		t.Fatal(err)
 	}
-	_, jsonOut, _ := pgmig(t, "lint", "--json", lintDir)
+	_, jsonOut, _ := pgmig(t, "lint", "--json", dir)
 	var doc jsonLintReport
 	if err := json.Unmarshal([]byte(jsonOut), &doc); err != nil {
 		t.Fatal(err)
@@ -84,10 +108,13 @@ func TestLintSARIF(t *testing.T) {
 	for i, r := range results {
 		fd := doc.Findings[i]
 		loc := r.Locations[0].PhysicalLocation
-		if r.RuleID != fd.Rule || loc.ArtifactLocation.URI != fd.File || loc.Region.StartLine != fd.Line ||
+		if r.RuleID != fd.Rule || loc.ArtifactLocation.URI != sarifURI(fd.File) || loc.Region.StartLine != fd.Line ||
 			sarif.Runs[0].Tool.Driver.Rules[r.RuleIndex].ID != r.RuleID {
 			t.Errorf("result %d %+v does not match finding %+v", i, r, fd)
 		}
+	}
+	if got := results[0].Locations[0].PhysicalLocation.ArtifactLocation.URI; got != uri {
+		t.Errorf("lint of %s: first result in %s, want %s", dir, got, uri)
 	}
 }
 
