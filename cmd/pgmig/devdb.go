@@ -71,7 +71,7 @@ func explainDev(settings *connSettings, err error) error {
 			"given with --dev-setup (for example: CREATE ROLE %s;), which runs on the dev database first", pqIdent(role.Role)))
 	case errors.As(err, &setup):
 		return err
-	case errors.As(err, &build) && errors.As(err, &mig) && mig.SQLState == "0A000" && strings.HasPrefix(mig.Message, "extension "):
+	case errors.As(err, &build) && errors.As(err, &mig) && missingExtension(mig):
 		return withHint(err, fmt.Sprintf("the dev server (PostgreSQL %s) lacks an extension the migrations create: "+
 			"give --dev-url a server that has it, or install it for the server binaries pgmig runs", build.Server.Version))
 	case errors.Is(err, devdb.ErrTargetDatabase):
@@ -94,4 +94,17 @@ func pqIdent(s string) string {
 		}
 	}
 	return s
+}
+
+// missingExtension reports whether a migration failed because the server
+// has no such extension: "extension ... is not available" (0A000) from
+// PostgreSQL 15, "could not open extension control file" (58P01) before.
+func missingExtension(mig *migrator.MigrationError) bool {
+	switch mig.SQLState {
+	case "0A000":
+		return strings.HasPrefix(mig.Message, "extension ")
+	case "58P01":
+		return strings.Contains(mig.Message, "extension control file")
+	}
+	return false
 }
