@@ -73,6 +73,7 @@ type heldLock struct {
 
 func newFileLinter(o *options, sch *schema, m migrator.Migration, src string) *fileLinter {
 	f := &fileLinter{o: o, sch: sch, mig: m, src: src, tx: !m.DisableTransaction}
+	sch.path = nil // each migration starts from the connection's settings
 	switch {
 	case m.LockTimeout >= 0:
 		f.timeout = m.LockTimeout > 0

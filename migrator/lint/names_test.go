@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -62,5 +63,41 @@ func TestKeywordNames(t *testing.T) {
 	}
 	if _, err := pg.Parse(res.Findings[0].Fix); err != nil {
 		t.Fatalf("fix %s: %v", res.Findings[0].Fix, err)
+	}
+}
+
+// TestSearchPath: an unqualified name is the table of the search path
+// (public by default, or as SET search_path says in the file), not a new
+// table of the same name in another schema.
+func TestSearchPath(t *testing.T) {
+	tests := []struct {
+		name, sql string
+		want      []string
+	}{
+		{"new table elsewhere", "CREATE TABLE archive.orders (id bigint);\nCREATE INDEX ON orders (note);", []string{RuleCreateIndex}},
+		{"new table elsewhere, qualified", "CREATE TABLE archive.orders (id bigint);\nCREATE INDEX ON public.orders (note);", []string{RuleCreateIndex}},
+		{"new table on the path", "SET search_path TO archive, public;\nCREATE TABLE orders (id bigint);\nCREATE INDEX ON orders (id);", nil},
+		{"new table on the path, qualified", "SET search_path = 'archive';\nCREATE TABLE orders (id bigint);\nCREATE INDEX ON archive.orders (id);", nil},
+		{"new table in archive", "CREATE TABLE archive.orders (id bigint);\nCREATE INDEX ON archive.orders (id);", nil},
+		{"path of set_config", "SELECT set_config('search_path', 'archive', false);\nCREATE TABLE orders (id bigint);\nCREATE INDEX ON public.orders (note);", []string{RuleCreateIndex}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := ruleIDs(lintMigration(t, tt.sql)); !slices.Equal(got, append([]string{}, tt.want...)) {
+				t.Fatalf("found %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestSearchPathOfTheServer: a file that leaves the search path to the
+// server may find its tables in another schema than public.
+func TestSearchPathOfTheServer(t *testing.T) {
+	res := lintFiles(t, map[string]string{
+		"1_base.sql":   "CREATE TABLE app.orders (id bigint, note varchar(20));",
+		"2_change.sql": "CREATE TABLE app.items (id bigint);\nCREATE INDEX ON items (id);\nALTER TABLE orders ALTER COLUMN note TYPE varchar(40);",
+	}, []int{2}, WithLockTimeout(2e9))
+	if len(res.Findings) != 0 {
+		t.Fatalf("findings %+v", res.Findings)
 	}
 }

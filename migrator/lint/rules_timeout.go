@@ -12,7 +12,18 @@ import (
 // SET LOCAL lasts until the end of the transaction.
 func (f *fileLinter) set(n *pg.VariableSetStmt) {
 	if n.Kind == pg.VariableSetKind_VAR_RESET_ALL {
-		f.timeout, f.localTimeout = false, nil
+		f.timeout, f.localTimeout, f.sch.path = false, nil, nil
+		return
+	}
+	if strings.EqualFold(n.Name, "search_path") {
+		f.sch.path = nil
+		if n.Kind == pg.VariableSetKind_VAR_SET_VALUE {
+			var items []string
+			for _, a := range n.Args {
+				items = append(items, a.GetAConst().GetSval().GetSval())
+			}
+			f.sch.path = searchPath(strings.Join(items, ","))
+		}
 		return
 	}
 	if !strings.EqualFold(n.Name, "lock_timeout") {
@@ -47,7 +58,7 @@ func (f *fileLinter) hasTimeout() bool {
 }
 
 // setConfig follows SELECT set_config('lock_timeout', value, is_local),
-// the function form of SET.
+// the function form of SET, and the same for search_path.
 func (f *fileLinter) setConfig(n *pg.SelectStmt) {
 	for _, t := range n.TargetList {
 		fc := t.GetResTarget().GetVal().GetFuncCall()
@@ -55,11 +66,34 @@ func (f *fileLinter) setConfig(n *pg.SelectStmt) {
 			continue
 		}
 		name, value, local := fc.Args[0].GetAConst(), fc.Args[1].GetAConst(), fc.Args[2].GetAConst()
-		if name == nil || !strings.EqualFold(name.GetSval().GetSval(), "lock_timeout") || value == nil || local == nil {
+		if name == nil || value == nil || local == nil {
+			continue
+		}
+		if strings.EqualFold(name.GetSval().GetSval(), "search_path") {
+			f.sch.path = searchPath(value.GetSval().GetSval())
+		}
+		if !strings.EqualFold(name.GetSval().GetSval(), "lock_timeout") {
 			continue
 		}
 		f.setTimeout(!zeroSetting(fc.Args[1]), local.GetBoolval().GetBoolval())
 	}
+}
+
+// searchPath reads a search_path setting, "app, public": unquoted
+// names in lower case, "$user" left out (lint does not know the role).
+func searchPath(v string) []string {
+	out := []string{}
+	for item := range strings.SplitSeq(v, ",") {
+		item = strings.TrimSpace(item)
+		switch {
+		case item == "" || item == `"$user"` || item == "$user":
+		case len(item) >= 2 && item[0] == '"' && item[len(item)-1] == '"':
+			out = append(out, strings.ReplaceAll(item[1:len(item)-1], `""`, `"`))
+		default:
+			out = append(out, strings.ToLower(item))
+		}
+	}
+	return out
 }
 
 // zeroSetting reports whether a SET value is 0, which turns a timeout off.

@@ -1,6 +1,8 @@
 package lint
 
 import (
+	"slices"
+
 	pg "github.com/pganalyze/pg_query_go/v6"
 )
 
@@ -18,6 +20,10 @@ type relation struct {
 	notNullChecks map[string]bool
 	checks        map[string]string
 	dropped       bool // no longer in the schema
+	// in is the schema the relation lives in: the one its name gives,
+	// else the first of the search path when it was created; "" when
+	// lint cannot tell (a relation it never saw created).
+	in string
 }
 
 // relName is a relation's name as a migration wrote it: schema empty when
@@ -49,13 +55,41 @@ func nameOf(rv *pg.RangeVar) relName {
 type schema struct {
 	byName map[string][]*relation // relations by name, in the order they were recorded
 	all    []*relation
+	// path is the search path of the file being read, nil for
+	// PostgreSQL's default ("$user", public).
+	path []string
 }
 
-// find returns the relation known by the name, or nil.
+// searchPath returns the schemas an unqualified name is looked up in.
+func (s *schema) searchPath() []string {
+	if s.path == nil {
+		return []string{"public"}
+	}
+	return s.path
+}
+
+// find returns the relation known by the name, or nil: for an
+// unqualified name, the one of the first schema of the search path that
+// has one, as PostgreSQL resolves it.
 func (s *schema) find(n relName) *relation {
 	rels := s.byName[n.name]
+	in := []string{n.schema}
+	if n.schema == "" {
+		in = s.searchPath()
+	}
+	for _, sch := range in {
+		for i := len(rels) - 1; i >= 0; i-- {
+			if rels[i].in == sch {
+				return rels[i]
+			}
+		}
+	}
+	// Not on the path: a relation lint cannot place, or, while the file
+	// left the search path to the server (which may set another one for
+	// the role or database), one of the same name in any schema.
+	guess := n.schema == "" && s.path == nil
 	for i := len(rels) - 1; i >= 0; i-- {
-		if rels[i].name.matches(n) {
+		if rels[i].in == "" && rels[i].name.matches(n) || guess {
 			return rels[i]
 		}
 	}
@@ -68,9 +102,14 @@ func (s *schema) isNew(n relName) bool {
 	return r != nil && r.isNew
 }
 
-// add records a relation, replacing one of the same name.
+// add records a relation created by the statement, replacing one of the
+// same name.
 func (s *schema) add(r *relation) *relation {
 	s.drop(r.name)
+	r.in = r.name.schema
+	if p := s.searchPath(); r.in == "" && len(p) > 0 {
+		r.in = p[0]
+	}
 	if r.columns == nil {
 		r.columns = map[string]colType{}
 	}
@@ -85,19 +124,23 @@ func (s *schema) add(r *relation) *relation {
 
 // drop forgets a relation.
 func (s *schema) drop(n relName) {
-	rels := s.byName[n.name]
-	for i, r := range rels {
-		if r.name.matches(n) {
-			s.byName[n.name] = append(rels[:i:i], rels[i+1:]...)
-			r.dropped = true
-			return
-		}
+	if r := s.find(n); r != nil {
+		s.remove(r)
 	}
+}
+
+// remove takes r out of the names.
+func (s *schema) remove(r *relation) {
+	rels := s.byName[r.name.name]
+	if i := slices.Index(rels, r); i >= 0 {
+		s.byName[r.name.name] = append(rels[:i:i], rels[i+1:]...)
+	}
+	r.dropped = true
 }
 
 // rename gives a relation a new name.
 func (s *schema) rename(r *relation, name string) {
-	s.drop(r.name)
+	s.remove(r)
 	r.dropped = false
 	r.name.name = name
 	s.byName[name] = append(s.byName[name], r)
@@ -109,7 +152,9 @@ func (s *schema) known(n relName) *relation {
 	if r := s.find(n); r != nil {
 		return r
 	}
-	return s.add(&relation{name: n, kind: "table"})
+	r := s.add(&relation{name: n, kind: "table"})
+	r.in = n.schema // where an unqualified one lives, lint cannot tell
+	return r
 }
 
 // endRun marks every relation as pre-existing: the next run finds them
