@@ -20,7 +20,7 @@ type lintCmd struct {
 	Format      string        `help:"Output: text, json, github (workflow annotations on the pull request's lines) or sarif (SARIF 2.1.0, for code scanning)." enum:"text,json,github,sarif" default:"text"`
 	PGVersion   int           `name:"pg-version" help:"Major version of PostgreSQL the migrations will run on, 12 to 18 (default: the server's with connection settings, else 18)." placeholder:"N"`
 	Strict      bool          `help:"Fail on warnings too, not only on errors."`
-	LockTimeout time.Duration `name:"lock-timeout" help:"The lock_timeout apply will run the migrations with (apply --lock-timeout; also from $PGMIG_LOCK_TIMEOUT): then every statement has a lock timeout." placeholder:"DURATION"`
+	LockTimeout time.Duration `name:"lock-timeout" help:"The lock_timeout apply will run the migrations with (apply --lock-timeout): then every statement has a lock timeout." placeholder:"DURATION"`
 	Table       string        `help:"Tracking table as [schema.]name, to find the pending migrations (default: migrations)." placeholder:"TABLE"`
 	measuredOn  string        // the dev server's version, after --measure
 
@@ -43,10 +43,21 @@ that database are linted, as one run (what one of them creates is new for
 the next), the server's version decides the version-dependent rules, and
 each finding says how big its relation is there (read-only).
 
+A lock timeout counts when --lock-timeout, the file's '-- pgmig
+lock-timeout 2s' header, or a SET lock_timeout before the statement sets one.
+
 A reviewed exception: '-- pgmig lint-ignore RULE[, RULE]' on the line
 before the statement, or at the top of the file followed by a blank line
-for the whole file. A lint-ignore that suppresses nothing is reported.
-Exits 15 on an error finding (on a warning too with --strict).
+for the whole file; a reason may follow after '--'. A lint-ignore that
+suppresses nothing is reported. Each finding names its rule; the README's
+section "Lint" lists them all.
+
+Exits 0 when there is no error finding, 15 when there is one (on a warning
+too with --strict).
+
+A reviewed exception, in a migration file:
+  -- pgmig lint-ignore drop-column -- the release 4.2 no longer reads it
+  ALTER TABLE orders DROP COLUMN legacy_total;
 
 Examples:
   pgmig lint ./migrations
@@ -67,6 +78,9 @@ func (c *lintCmd) Validate() error {
 		return fmt.Errorf("--lock-timeout must not be negative, got %s", c.LockTimeout)
 	}
 	if c.JSON {
+		if c.Format != "text" && c.Format != "json" {
+			return fmt.Errorf("--json is --format json: give one of --json and --format %s", c.Format)
+		}
 		c.Format = "json"
 	}
 	return nil

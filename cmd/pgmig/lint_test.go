@@ -294,3 +294,12 @@ func TestLintMeasure(t *testing.T) {
 		t.Fatalf("lint --measure with the target as dev database: exit %d\n%s", code, stderr)
 	}
 }
+
+// TestLintFormatConflict: --json and another --format are refused, not
+// silently decided.
+func TestLintFormatConflict(t *testing.T) {
+	code, stdout, stderr := pgmig(t, "lint", "--json", "--format", "sarif", lintDir)
+	if code != 2 || stdout != "" || !strings.Contains(stderr, "--json is --format json") {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+}
