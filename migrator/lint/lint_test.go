@@ -202,3 +202,25 @@ func TestSyntax(t *testing.T) {
 		t.Fatalf("syntax findings %+v", fs)
 	}
 }
+
+// TestPartitionedIndex: PostgreSQL builds no index CONCURRENTLY on a
+// partitioned table, so the fix builds it on each partition and attaches
+// them to an index on the parent alone.
+func TestPartitionedIndex(t *testing.T) {
+	res := lintFiles(t, map[string]string{
+		"1_base.sql":   "CREATE TABLE events (id int, at date) PARTITION BY RANGE (at);",
+		"2_change.sql": "CREATE INDEX events_id_idx ON events (id);",
+	}, []int{2}, WithLockTimeout(2e9))
+	if len(res.Findings) != 1 || res.Findings[0].Rule != RuleCreateIndex {
+		t.Fatalf("findings %+v", res.Findings)
+	}
+	fix := res.Findings[0].Fix
+	for _, want := range []string{"CREATE INDEX events_id_idx ON ONLY events USING btree (id);", "CREATE INDEX CONCURRENTLY", "ALTER INDEX events_id_idx ATTACH PARTITION"} {
+		if !strings.Contains(fix, want) {
+			t.Errorf("fix without %q:\n%s", want, fix)
+		}
+	}
+	if strings.Contains(fix, "CONCURRENTLY events_id_idx ON events") {
+		t.Errorf("fix builds the partitioned index concurrently:\n%s", fix)
+	}
+}

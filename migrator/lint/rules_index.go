@@ -26,15 +26,35 @@ func (f *fileLinter) createIndex(st *stmt, n *pg.IndexStmt) {
 		return
 	}
 	f.lock(st, table, Share)
-	n.Concurrent = true
-	fix := disableTx + deparse(st.node)
-	n.Concurrent = false
+	var fix string
+	if r := f.sch.find(table); r != nil && r.partitioned && n.Idxname != "" {
+		fix = partitionedIndexFix(st, n)
+	} else {
+		n.Concurrent = true
+		fix = disableTx + deparse(st.node)
+		n.Concurrent = false
+	}
 	what := "builds an index"
 	if n.Unique {
 		what = "builds a unique index"
 	}
 	f.add(st, n.Relation.Location, RuleCreateIndex, table, Share, false, true,
 		fmt.Sprintf("%s on %s under a SHARE lock: inserts, updates and deletes wait until the build ends", what, table), fix)
+}
+
+// partitionedIndexFix is the fix for an index on a partitioned table,
+// which PostgreSQL cannot build CONCURRENTLY: an index on the parent
+// alone (invalid, instant), one built concurrently on each partition,
+// attached to it.
+func partitionedIndexFix(st *stmt, n *pg.IndexStmt) string {
+	inh := n.Relation.Inh
+	n.Relation.Inh = false
+	only := deparse(st.node)
+	n.Relation.Inh = inh
+	idx := quoteIdent(n.Idxname)
+	return only + "  -- the parent alone: no build\n" + disableTx +
+		"-- for each partition p: CREATE INDEX CONCURRENTLY p_idx ON p (...);\n" +
+		"-- then: ALTER INDEX " + idx + " ATTACH PARTITION p_idx;  -- valid once every partition's is attached"
 }
 
 // reindex: REINDEX without CONCURRENTLY.

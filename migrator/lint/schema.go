@@ -20,6 +20,7 @@ type relation struct {
 	notNullChecks map[string]bool
 	checks        map[string]string
 	dropped       bool // no longer in the schema
+	partitioned   bool // a partitioned table (PARTITION BY)
 	// in is the schema the relation lives in: the one its name gives,
 	// else the first of the search path when it was created; "" when
 	// lint cannot tell (a relation it never saw created).

@@ -9,7 +9,7 @@ import (
 func (f *fileLinter) statement(st *stmt) {
 	switch n := st.node.Node.(type) {
 	case *pg.Node_CreateStmt:
-		r := f.sch.add(&relation{name: nameOf(n.CreateStmt.Relation), isNew: true, kind: "table"})
+		r := f.sch.add(&relation{name: nameOf(n.CreateStmt.Relation), isNew: true, kind: "table", partitioned: n.CreateStmt.Partspec != nil})
 		for _, e := range n.CreateStmt.TableElts {
 			if cd := e.GetColumnDef(); cd != nil {
 				r.columns[cd.Colname] = typeOf(cd.TypeName)
