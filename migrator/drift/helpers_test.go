@@ -48,16 +48,29 @@ func testContext(t testing.TB) context.Context {
 	return ctx
 }
 
-// majors lists the major versions the tests run on:
-// PGMIG_DRIFT_MAJORS (comma-separated; each must be installed), else
-// those of 12, 15 and 18 that are installed (with PGMIG_PG_BINDIR, its
-// version alone), else the first one installed. Without any server
-// binaries it is 0, which stands for the shared test server
-// (PGMIG_TEST_DATABASE_URL).
-func majors(t testing.TB) []int {
+// The tests run in two sets (CI runs the whole suite once per PostgreSQL
+// version, so each set must cost little more than once per version):
+//
+//   - The per-version tests (out-of-band changes, schema.sql, the start-up
+//     check) run on the default test server alone: PGMIG_TEST_DATABASE_URL,
+//     else a throwaway cluster of PGMIG_PG_BINDIR or of the first server
+//     binaries found. Each CI leg thus runs them on its own version.
+//   - TestCrossVersionNoDrift builds the migrations on every major version
+//     installed and compares every pair. It runs only when the suite is not
+//     pinned to one version by PGMIG_PG_BINDIR (in CI, the first leg of
+//     .ci/run, after it has fetched the matrix's server binaries; with CI
+//     set, fewer than two versions installed is a failure);
+//     PGMIG_DRIFT_MAJORS (comma-separated) narrows the versions.
+
+// crossMajors lists the major versions the cross-version test builds on,
+// or skips t when the suite is pinned to one version.
+func crossMajors(t testing.TB) []int {
 	t.Helper()
+	if dir := os.Getenv(pgcluster.BinDirEnv); dir != "" {
+		t.Skipf("%s=%s pins the suite to one version: the cross-version test runs without it", pgcluster.BinDirEnv, dir)
+	}
+	var out []int
 	if list := os.Getenv("PGMIG_DRIFT_MAJORS"); list != "" {
-		var out []int
 		for _, s := range strings.Split(list, ",") {
 			var v int
 			if _, err := fmt.Sscan(s, &v); err != nil {
@@ -65,36 +78,29 @@ func majors(t testing.TB) []int {
 			}
 			out = append(out, v)
 		}
-		return out
-	}
-	installed := pgcluster.Installations()
-	var out []int
-	for _, in := range installed {
-		if in.Major == 12 || in.Major == 15 || in.Major == 18 {
+	} else {
+		for _, in := range pgcluster.Installations() {
 			out = append(out, in.Major)
 		}
 	}
 	sort.Ints(out)
-	switch {
-	case len(out) > 0:
-		return out
-	case len(installed) > 0:
-		return []int{installed[0].Major}
+	if len(out) < 2 {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("only PostgreSQL %v installed: CI compares every pair of majors", out)
+		}
+		t.Skipf("only PostgreSQL %v installed: nothing to compare across versions", out)
 	}
-	return []int{0}
+	return out
 }
 
 // dsner is a server that tests create databases on: a throwaway cluster
 // or the shared test server.
 type dsner interface{ DSN(dbname string) string }
 
-// cluster returns the server of major version major: a throwaway cluster
-// of that version, or for 0 the shared test server.
+// cluster returns a throwaway cluster of major version major, started on
+// first use and shared by the tests of the package.
 func cluster(t testing.TB, major int) dsner {
 	t.Helper()
-	if major == 0 {
-		return migratortest.Shared(t)
-	}
 	clusters.Lock()
 	defer clusters.Unlock()
 	if c := clusters.byMajor[major]; c != nil {
@@ -127,11 +133,10 @@ func setupSQL(t testing.TB) string {
 	return string(b)
 }
 
-// devOn opens a dev database (with the setup of testdata/full) on the
-// cluster of major version major, closed in t.Cleanup.
-func devOn(t testing.TB, major int) *devdb.Database {
+// devOn opens a dev database (with the setup of testdata/full) on server
+// c, closed in t.Cleanup.
+func devOn(t testing.TB, c dsner) *devdb.Database {
 	t.Helper()
-	c := cluster(t, major)
 	d, err := devdb.Open(testContext(t), devdb.Options{
 		Connect: func(dbname string) (*sql.DB, error) {
 			if dbname == "" {
@@ -155,14 +160,30 @@ func devOn(t testing.TB, major int) *devdb.Database {
 // folder returns the migrations folder testdata/name.
 func folder(name string) fs.FS { return os.DirFS(filepath.Join("testdata", name)) }
 
-// built opens a dev database on major and applies testdata/full to it.
-func built(t testing.TB, major int) *devdb.Database {
+// builtOn opens a dev database on server c and applies testdata/full.
+func builtOn(t testing.TB, c dsner) *devdb.Database {
 	t.Helper()
-	d := devOn(t, major)
+	d := devOn(t, c)
 	if _, err := d.Build(testContext(t), folder("full"), 0); err != nil {
 		t.Fatal(err)
 	}
 	return d
+}
+
+// built is builtOn the default test server.
+func built(t testing.TB) *devdb.Database {
+	t.Helper()
+	return builtOn(t, migratortest.Shared(t))
+}
+
+// serverMajor returns the major version of db's server.
+func serverMajor(t testing.TB, db *sql.DB) int {
+	t.Helper()
+	var v int
+	if err := db.QueryRow("SELECT current_setting('server_version_num')::int / 10000").Scan(&v); err != nil {
+		t.Fatal(err)
+	}
+	return v
 }
 
 // inspect inspects db.
@@ -194,82 +215,21 @@ func describe(diffs []drift.Difference) string {
 	return b.String()
 }
 
-// templates holds, per major version, a database built from testdata/full
-// that targets are copied from.
-var templates struct {
-	sync.Mutex
-	byMajor map[int]string
-	n       int
-}
-
-// target returns a new database on the cluster of major version major
-// built from testdata/full: a copy of a template database built once.
-// It is dropped in t.Cleanup. dsn is its lib/pq DSN.
-func target(t testing.TB, major int) (db *sql.DB, dsn string) {
+// migrated returns a new database on the default test server built from
+// testdata/full (setup.sql, then the migrations), dropped when t ends;
+// dsn is its lib/pq DSN.
+func migrated(t testing.TB) (db *sql.DB, dsn string) {
 	t.Helper()
-	if major == 0 {
-		// The shared server may be another process's too: no template.
-		d := built(t, major)
-		return d.DB(), cluster(t, major).DSN(d.Name())
+	d := migratortest.NewDatabase(t)
+	if _, err := d.DB.Exec(setupSQL(t)); err != nil {
+		t.Fatal(err)
 	}
-	c := cluster(t, major)
-	maint, err := sql.Open("postgres", c.DSN("postgres"))
+	m, err := migrator.New(d.DB, folder("full"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer maint.Close()
-	templates.Lock()
-	defer templates.Unlock()
-	tpl := templates.byMajor[major]
-	if tpl == "" {
-		tpl = "drift_full_template"
-		if _, err := maint.Exec("CREATE DATABASE " + tpl); err != nil {
-			t.Fatal(err)
-		}
-		db, err := sql.Open("postgres", c.DSN(tpl))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		if _, err := db.Exec(setupSQL(t)); err != nil {
-			t.Fatal(err)
-		}
-		m, err := migrator.New(db, folder("full"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := m.Apply(testContext(t)); err != nil {
-			t.Fatal(err)
-		}
-		if err := db.Close(); err != nil {
-			t.Fatal(err)
-		}
-		if templates.byMajor == nil {
-			templates.byMajor = map[int]string{}
-		}
-		templates.byMajor[major] = tpl
-	}
-	templates.n++
-	name := fmt.Sprintf("drift_target_%d", templates.n)
-	if _, err := maint.Exec("CREATE DATABASE " + name + " TEMPLATE " + tpl); err != nil {
+	if _, err := m.Apply(testContext(t)); err != nil {
 		t.Fatal(err)
 	}
-	dsn = c.DSN(name)
-	db, err = sql.Open("postgres", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		db.Close()
-		m, err := sql.Open("postgres", c.DSN("postgres"))
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer m.Close()
-		if _, err := migrator.DropDatabase(context.Background(), m, name); err != nil {
-			t.Errorf("drop %s: %v", name, err)
-		}
-	})
-	return db, dsn
+	return d.DB, d.DSN
 }
