@@ -84,6 +84,11 @@ func parseHeaders(src string) headers {
 				}
 				continue
 			}
+			if f := strings.Fields(words); len(f) == 2 && f[0] == "pgmig" && f[1] == lintIgnore {
+				h.problems = append(h.problems, fmt.Sprintf("line %d: %q names no rule: list the rules it suppresses, as in '-- pgmig %s drop-column'",
+					n, t, lintIgnore))
+				continue
+			}
 			if looksLikeHeader(words) {
 				h.problems = append(h.problems, fmt.Sprintf("line %d: unknown header %q; did you mean '-- pgmig %s'? (known headers: %s, %s RULE)",
 					n, t, nearestHeader(words), strings.Join(knownHeaders, ", "), lintIgnore))

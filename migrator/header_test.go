@@ -1,6 +1,9 @@
 package migrator
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestParseHeaders(t *testing.T) {
 	tests := []struct {
@@ -61,4 +64,13 @@ func FuzzParseHeaders(f *testing.F) {
 			t.Fatalf("appending a transaction header lost the hash-check header")
 		}
 	})
+}
+
+// TestLintIgnoreWithoutRule: the problem says what is missing, rather
+// than suggest another header.
+func TestLintIgnoreWithoutRule(t *testing.T) {
+	h := parseHeaders("SELECT 1;\n--pgmig lint-ignore\nSELECT 2;\n")
+	if len(h.problems) != 1 || !strings.Contains(h.problems[0], "line 2: \"--pgmig lint-ignore\" names no rule") {
+		t.Fatalf("problems %q", h.problems)
+	}
 }
