@@ -26,5 +26,8 @@
 // benchmark drivers, which Close it themselves.
 //
 // migratortest does not import migrator, so that migrator's own tests can
-// use it: pass migrator.LockKey to HoldLock.
+// use it: pass migrator.LockKey to HoldLock. A database with a folder of
+// migrations already applied, cloned from a template built once per set of
+// files, comes from the sub-package migrated (migrated.NewDatabase), which
+// imports migrator and builds on Server.NewDatabaseWith.
 package migratortest
