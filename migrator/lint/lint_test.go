@@ -224,3 +224,28 @@ func TestPartitionedIndex(t *testing.T) {
 		t.Errorf("fix builds the partitioned index concurrently:\n%s", fix)
 	}
 }
+
+// TestFixTypes: a fix writes the column's type as the migration did
+// (interval fields, quoted and qualified names), not as lint compares it.
+func TestFixTypes(t *testing.T) {
+	for sql, want := range map[string]string{
+		"ALTER TABLE orders ADD COLUMN a interval day DEFAULT random() * interval '1 day';":      "ADD COLUMN a interval day;",
+		"ALTER TABLE orders ADD COLUMN d \"MyType\"[] DEFAULT f();":                              `ADD COLUMN d "MyType"[];`,
+		"ALTER TABLE orders ADD COLUMN e app.money2 DEFAULT f();":                                "ADD COLUMN e app.money2;",
+		"ALTER TABLE orders ADD COLUMN c timestamp(3) with time zone DEFAULT clock_timestamp();": "ADD COLUMN c timestamp (3) with time zone;",
+		"ALTER TABLE orders ALTER COLUMN note TYPE \"MyType\";":                                  `ADD COLUMN note_new "MyType";`,
+	} {
+		fs := lintMigration(t, sql)
+		if len(fs) != 1 || !strings.Contains(fs[0].Fix, want) {
+			t.Errorf("lint of %s: %+v, want a fix with %q", sql, fs, want)
+			continue
+		}
+		for line := range strings.Lines(fs[0].Fix) {
+			if strings.HasPrefix(line, "ALTER TABLE") {
+				if _, err := pg.Parse(line); err != nil {
+					t.Errorf("fix line %q: %v", line, err)
+				}
+			}
+		}
+	}
+}

@@ -127,3 +127,22 @@ func (c colType) String() string {
 	}
 	return b.String()
 }
+
+// typeText writes a type name back as SQL, as the parser read it
+// ("interval day", "\"MyType\"[]", "app.money"), for fixes; "" when
+// there is none.
+func typeText(tn *pg.TypeName) string {
+	if tn == nil {
+		return ""
+	}
+	cast := &pg.Node{Node: &pg.Node_TypeCast{TypeCast: &pg.TypeCast{
+		Arg:      &pg.Node{Node: &pg.Node_AConst{AConst: &pg.A_Const{Isnull: true}}},
+		TypeName: tn,
+	}}}
+	d := deparse(&pg.Node{Node: &pg.Node_SelectStmt{SelectStmt: &pg.SelectStmt{
+		TargetList: []*pg.Node{{Node: &pg.Node_ResTarget{ResTarget: &pg.ResTarget{Val: cast}}}}}}})
+	if t, ok := strings.CutPrefix(strings.TrimSuffix(d, ";"), "SELECT NULL::"); ok {
+		return t
+	}
+	return typeOf(tn).String()
+}
