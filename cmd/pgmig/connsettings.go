@@ -24,7 +24,12 @@ type connSettings struct {
 // defaults (which also fill in what a URL leaves out). Every password seen
 // is registered with red so that it never appears in output.
 func resolveSettings(url string, red *redactor) (*connSettings, error) {
-	source := "--url"
+	return resolveSettingsFrom(url, "--url", red)
+}
+
+// resolveSettingsFrom is resolveSettings for a URL given by the flag
+// source (for example --dev-url), which its errors name.
+func resolveSettingsFrom(url, source string, red *redactor) (*connSettings, error) {
 	if url == "" {
 		for _, env := range []string{"PGMIG_DATABASE_URL", "DATABASE_URL"} {
 			if v := os.Getenv(env); v != "" {

@@ -36,7 +36,7 @@ func (f *devFlags) openDev(ctx context.Context, a *app, target *sql.DB) (*devdb.
 	var settings *connSettings
 	if f.DevURL != "" {
 		var err error
-		if settings, err = resolveSettings(f.DevURL, a.red); err != nil {
+		if settings, err = resolveSettingsFrom(f.DevURL, "--dev-url", a.red); err != nil {
 			return nil, err
 		}
 		opts.Connect = settings.openDB
@@ -81,7 +81,7 @@ func explainDev(settings *connSettings, err error) error {
 		return withHint(err, "install the PostgreSQL server (initdb and postgres), set PGMIG_PG_BINDIR to its bin directory, "+
 			"or give --dev-url a server where pgmig may create a scratch database")
 	case settings != nil && errors.As(err, &ce):
-		return withHint(settings.explainConnectError(ce.Err, ""), "this is the --dev-url server")
+		return settings.explainConnectError(ce.Err, "")
 	}
 	return err
 }

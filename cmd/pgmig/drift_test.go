@@ -190,3 +190,18 @@ func TestCLIDriftMissingExtension(t *testing.T) {
 		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
 	}
 }
+
+// TestCLIDriftBadDevURL: a --dev-url that does not parse or cannot be
+// reached is named as --dev-url, not as --url.
+func TestCLIDriftBadDevURL(t *testing.T) {
+	d := migratortest.NewDatabase(t)
+	dir := writeMigrations(t, driftFolder)
+	code, _, stderr := pgmig(t, "--url", d.DSN, "drift", "--dev-url", "notaurl%%", dir)
+	if code != exitUsage || !strings.Contains(stderr, "(from --dev-url)") {
+		t.Errorf("unparsable --dev-url: exit %d\n%s", code, stderr)
+	}
+	code, _, stderr = pgmig(t, "--url", d.DSN, "drift", "--dev-url", "postgres://postgres@127.0.0.1:1/postgres?sslmode=disable", dir)
+	if code != exitConnect || !strings.Contains(stderr, "settings from --dev-url") || strings.Contains(stderr, "settings from --url") {
+		t.Errorf("unreachable --dev-url: exit %d\n%s", code, stderr)
+	}
+}
