@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/lib/pq"
 	"github.com/pgmig/pgmig/migrator"
 	"github.com/pgmig/pgmig/migrator/devdb"
 	"github.com/pgmig/pgmig/migrator/pgcluster"
@@ -62,6 +63,7 @@ func explainDev(settings *connSettings, err error) error {
 		ce    *migrator.ConnectError
 		build *devdb.BuildError
 		mig   *migrator.MigrationError
+		pqErr *pq.Error
 	)
 	switch {
 	case err == nil:
@@ -69,6 +71,9 @@ func explainDev(settings *connSettings, err error) error {
 	case errors.As(err, &role):
 		return withHint(err, fmt.Sprintf("roles are global objects that exist before the migrations run: create them in a file "+
 			"given with --dev-setup (for example: CREATE ROLE %s;), which runs on the dev database first", pqIdent(role.Role)))
+	case errors.As(err, &setup) && errors.As(err, &pqErr) && pqErr.Code == "42710" && strings.HasPrefix(pqErr.Message, "role "):
+		return withHint(err, "roles are global and this dev server has it already: create it only when it is missing, "+
+			"so that the setup runs on any server, for example: DO $$ BEGIN CREATE ROLE name; EXCEPTION WHEN duplicate_object THEN NULL; END $$;")
 	case errors.As(err, &setup):
 		return err
 	case errors.As(err, &build) && errors.As(err, &mig) && missingExtension(mig):

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -203,5 +204,24 @@ func TestCLIDriftBadDevURL(t *testing.T) {
 	code, _, stderr = pgmig(t, "--url", d.DSN, "drift", "--dev-url", "postgres://postgres@127.0.0.1:1/postgres?sslmode=disable", dir)
 	if code != exitConnect || !strings.Contains(stderr, "settings from --dev-url") || strings.Contains(stderr, "settings from --url") {
 		t.Errorf("unreachable --dev-url: exit %d\n%s", code, stderr)
+	}
+}
+
+// TestCLIDriftSetupRoleExists: roles are global, so on a --dev-url server
+// that already has the role, a setup's plain CREATE ROLE fails; the hint
+// says how to write it so that it runs on any server.
+func TestCLIDriftSetupRoleExists(t *testing.T) {
+	d := migratortest.NewDatabase(t)
+	if _, err := d.DB.Exec(`DO $$ BEGIN CREATE ROLE pgmig_drift_dup; EXCEPTION WHEN duplicate_object THEN NULL; END $$`); err != nil {
+		t.Fatal(err)
+	}
+	dir := writeMigrations(t, driftFolder)
+	setup := filepath.Join(t.TempDir(), "setup.sql")
+	if err := os.WriteFile(setup, []byte("CREATE ROLE pgmig_drift_dup;\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := pgmig(t, "--url", d.DSN, "drift", "--all", "--dev-url", d.DSNFor("postgres"), "--dev-setup", setup, dir)
+	if code != exitSQL || !strings.Contains(stderr, "hint: roles are global") || !strings.Contains(stderr, "duplicate_object") {
+		t.Errorf("setup creating an existing role: exit %d\n%s", code, stderr)
 	}
 }
