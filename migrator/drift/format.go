@@ -124,9 +124,14 @@ func (e *ParseError) Error() string {
 }
 
 // ParseSQL reads the text of a schema.sql file written by WriteSQL back
-// into a Schema. It returns a *ParseError for text it cannot read:
-// an unknown kind, a table block of another shape, a name listed twice.
+// into a Schema. It returns a *ParseError for text it cannot read: no
+// header (an empty or foreign file), an unknown kind, a table block of
+// another shape, a name listed twice.
 func ParseSQL(text []byte) (*Schema, error) {
+	if !bytes.HasPrefix(text, []byte(fileHeader)) {
+		// An empty or foreign file would read as a schema without objects.
+		return nil, &ParseError{Line: 1, Problem: "not a schema file written by pgmig: it does not start with its header"}
+	}
 	s := &Schema{}
 	seen := map[key]bool{}
 	lines := strings.Split(string(bytes.TrimRight(text, "\n")), "\n")

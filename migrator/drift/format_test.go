@@ -38,7 +38,17 @@ func TestSchemaSQLRoundTripAwkward(t *testing.T) {
 }
 
 func TestParseSQLErrors(t *testing.T) {
+	var empty strings.Builder
+	if err := (&drift.Schema{}).WriteSQL(&empty); err != nil {
+		t.Fatal(err)
+	}
+	header := empty.String()
+	if s, err := drift.ParseSQL([]byte(header)); err != nil || s.Len() != 0 {
+		t.Errorf("the text of an empty schema: %v, %v", s, err)
+	}
 	for _, tt := range []struct{ text, problem string }{
+		{"", "not a schema file written by pgmig: it does not start with its header"},
+		{"garbage\n-- pgmig schema: a\n", "not a schema file written by pgmig"},
 		{"-- pgmig gadget: x\n", `unknown kind of object "gadget"`},
 		{"-- pgmig schema x\n", "marker without a name"},
 		{"-- pgmig schema: a\n\n-- pgmig schema: a\n", "schema a listed twice"},
@@ -46,7 +56,11 @@ func TestParseSQLErrors(t *testing.T) {
 		{"-- pgmig table: t\nCREATE TABLE t (\n  a int\n);\n", "want a column, indented by four spaces"},
 		{"-- pgmig table: t\nCREATE TABLE t (\n    a int\n", `want ")"`},
 	} {
-		_, err := drift.ParseSQL([]byte(tt.text))
+		text := tt.text
+		if strings.HasPrefix(text, "-- pgmig ") {
+			text = header + "\n" + text
+		}
+		_, err := drift.ParseSQL([]byte(text))
 		var pe *drift.ParseError
 		if !errors.As(err, &pe) || !strings.Contains(err.Error(), tt.problem) {
 			t.Errorf("ParseSQL(%q) = %v, want a *ParseError with %q", tt.text, err, tt.problem)
