@@ -9,4 +9,8 @@ var (
 	// ServerIdentityFallback is ServerIdentity with the server's address
 	// and port instead of the system identifier.
 	ServerIdentityFallback = load("server_identity_fallback.sql")
+	// DevTargetSearchPath reads the search path of the target's session.
+	DevTargetSearchPath = load("devdb_target_search_path.sql")
+	// DevSetSearchPath sets the session's search path to $1.
+	DevSetSearchPath = load("devdb_set_search_path.sql")
 )

@@ -26,8 +26,10 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/lib/pq"
 	"github.com/pgmig/pgmig/migrator"
 	"github.com/pgmig/pgmig/migrator/pgcluster"
+	pgsql "github.com/pgmig/pgmig/sql"
 )
 
 // Options configure Open.
@@ -85,6 +87,8 @@ type Database struct {
 	db      *sql.DB            // the scratch database
 	log     *slog.Logger
 	closed  bool
+
+	searchPath string // the target session's, given to the scratch database
 }
 
 // Open provides a dev database: it connects to the server of
@@ -115,6 +119,9 @@ func Open(ctx context.Context, opts Options) (_ *Database, err error) {
 			return nil, fmt.Errorf("read the target server: %w", err)
 		}
 		target = &id
+		if err := opts.Target.QueryRowContext(ctx, pgsql.DevTargetSearchPath).Scan(&d.searchPath); err != nil {
+			return nil, fmt.Errorf("read the target's search path: %w", err)
+		}
 	}
 	if opts.Connect != nil {
 		if err := d.connect(ctx, opts.Connect, target); err != nil {
@@ -193,6 +200,9 @@ func (d *Database) create(ctx context.Context, connect func(string) (*sql.DB, er
 	}
 	d.name = name
 	d.log.Info("dev database created", "database", name)
+	if err := d.setSearchPath(ctx); err != nil {
+		return err
+	}
 	var err error
 	if connect != nil {
 		d.db, err = connect(name)
@@ -200,6 +210,32 @@ func (d *Database) create(ctx context.Context, connect func(string) (*sql.DB, er
 		d.db, err = sql.Open("postgres", d.cluster.DSN(name))
 	}
 	return err
+}
+
+// setSearchPath gives the scratch database the search path of the
+// target's session, so that the migrations put unqualified names, and
+// the tracking table, in the same schemas as on the target.
+func (d *Database) setSearchPath(ctx context.Context) error {
+	if d.searchPath == "" {
+		return nil
+	}
+	conn, err := d.maint.Conn(ctx)
+	if err != nil {
+		return &migrator.ConnectError{Err: err}
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, pgsql.DevSetSearchPath, d.searchPath); err != nil {
+		return fmt.Errorf("set the dev database's search path to the target's (%s): %w", d.searchPath, err)
+	}
+	_, err = conn.ExecContext(ctx, "ALTER DATABASE "+pq.QuoteIdentifier(d.name)+" SET search_path FROM CURRENT")
+	if err == nil {
+		_, err = conn.ExecContext(ctx, "RESET search_path")
+	}
+	if err != nil {
+		return fmt.Errorf("set the dev database's search path to the target's (%s): %w", d.searchPath, err)
+	}
+	d.log.Info("dev database search path", "search_path", d.searchPath)
+	return nil
 }
 
 // Name returns the name of the scratch database.
