@@ -79,6 +79,9 @@ func explainDev(settings *connSettings, err error) error {
 	case errors.As(err, &build) && errors.As(err, &mig) && missingExtension(mig):
 		return withHint(err, fmt.Sprintf("the dev server (PostgreSQL %s) lacks an extension the migrations create: "+
 			"give --dev-url a server that has it, or install it for the server binaries pgmig runs", build.Server.Version))
+	case errors.As(err, &build) && errors.As(err, &pqErr) && pqErr.Code == "3F000":
+		return withHint(err, "schemas that exist before the first migration (the tracking table's too) are created by the platform, "+
+			"not by the migrations: create them in a file given with --dev-setup (for example: CREATE SCHEMA name;)")
 	case errors.Is(err, devdb.ErrTargetDatabase):
 		return withHint(err, "give --dev-url another server, or the target's server with its maintenance database "+
 			"(for example postgres): pgmig creates and drops a scratch database there")

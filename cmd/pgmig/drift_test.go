@@ -225,3 +225,21 @@ func TestCLIDriftSetupRoleExists(t *testing.T) {
 		t.Errorf("setup creating an existing role: exit %d\n%s", code, stderr)
 	}
 }
+
+// TestCLIDriftDevMissingSchema: a tracking table (or migration) in a
+// schema that exists on the target before the first migration fails on
+// the dev database; the hint points to --dev-setup.
+func TestCLIDriftDevMissingSchema(t *testing.T) {
+	d := migratortest.NewDatabase(t)
+	if _, err := d.DB.Exec("CREATE SCHEMA ops"); err != nil {
+		t.Fatal(err)
+	}
+	dir := writeMigrations(t, driftFolder)
+	if code, stdout, stderr := pgmig(t, "--url", d.DSN, "apply", "--table", "ops.migrations", dir); code != exitOK {
+		t.Fatalf("apply: exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, _, stderr := pgmig(t, "--url", d.DSN, "drift", "--table", "ops.migrations", "--dev-url", d.DSNFor("postgres"), dir)
+	if code != exitSQL || !strings.Contains(stderr, `schema "ops" does not exist`) || !strings.Contains(stderr, "hint: ") || !strings.Contains(stderr, "--dev-setup") {
+		t.Errorf("tracking table in a schema the dev database lacks: exit %d\n%s", code, stderr)
+	}
+}

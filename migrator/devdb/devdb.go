@@ -234,7 +234,7 @@ func (d *Database) setSearchPath(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("set the dev database's search path to the target's (%s): %w", d.searchPath, err)
 	}
-	d.log.Info("dev database search path", "search_path", d.searchPath)
+	d.log.Debug("dev database search path", "search_path", d.searchPath)
 	return nil
 }
 
