@@ -18,7 +18,7 @@ import (
 // the migrations (drift, schema; lint --measure can embed them too).
 type devFlags struct {
 	DevURL   string `name:"dev-url" help:"Server where pgmig may create and drop a scratch database (never the target database itself; its role needs CREATEDB). Default: a throwaway local cluster from the PostgreSQL server binaries (PGMIG_PG_BINDIR, PATH, /usr/lib/postgresql/*/bin)." placeholder:"URL"`
-	DevSetup string `name:"dev-setup" help:"SQL file run on the dev database before the first migration: the roles, extensions and schemas the migrations expect to exist." type:"existingfile" placeholder:"FILE"`
+	DevSetup string `name:"dev-setup" help:"SQL file run on the dev database before the first migration: the roles, extensions and schemas the migrations expect to exist (roles are global: on a --dev-url server, create them only when missing)." type:"existingfile" placeholder:"FILE"`
 	DevMajor int    `name:"dev-major" help:"Major version the throwaway cluster prefers when several are installed (default: the target's)." placeholder:"N"`
 }
 

@@ -36,7 +36,7 @@ func (c *driftCmd) Help() string {
 	return `Tells whether the database's schema is what its migrations build. The
 migrations the database has applied (all with --all) run in a scratch dev
 database (--dev-url, else a throwaway local cluster of the target's major
-version); then both databases are inspected through the system catalogs
+version) with the search path of the target's session; then both databases are inspected through the system catalogs
 and compared object by object: schemas, tables and partitions, columns,
 constraints, indexes, extended statistics, views, materialized views,
 functions, procedures, aggregates, triggers, rules, sequences, types,
