@@ -113,6 +113,14 @@ func (c *driftCmd) run(ctx context.Context, a *app, rep *driftReport) error {
 			return err
 		}
 		rep.Expected = c.Against
+		// The file describes every migration of the folder: say so when
+		// the database has not applied them all.
+		if st, err := o.migrator.Status(ctx); err == nil {
+			if n := st.Count(migrator.StatePending); n > 0 {
+				a.log.Warn().Int("pending", n).Msgf("%s pending: %s describes the schema after every migration of the folder",
+					plural(n, "migration"), c.Against)
+			}
+		}
 	} else {
 		if expected, err = c.build(ctx, a, o, rep); err != nil {
 			return err

@@ -243,3 +243,21 @@ func TestCLIDriftDevMissingSchema(t *testing.T) {
 		t.Errorf("tracking table in a schema the dev database lacks: exit %d\n%s", code, stderr)
 	}
 }
+
+// TestCLIDriftAgainstPending: drift --against on a database that has not
+// applied every file warns that the schema file describes them all.
+func TestCLIDriftAgainstPending(t *testing.T) {
+	d := migratortest.NewDatabase(t)
+	dir := writeMigrations(t, driftFolder)
+	schemaFile := filepath.Join(t.TempDir(), "schema.sql")
+	if code, stdout, stderr := pgmig(t, "schema", "--dev-url", d.DSNFor("postgres"), "--output", schemaFile, dir); code != exitOK {
+		t.Fatalf("schema: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if code, stdout, stderr := pgmig(t, "--url", d.DSN, "apply", "--to", "1", dir); code != exitOK {
+		t.Fatalf("apply --to 1: exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, _, stderr := pgmig(t, "--url", d.DSN, "drift", "--against", schemaFile, dir)
+	if code != exitDrift || !strings.Contains(stderr, "1 migration pending") {
+		t.Errorf("--against with a pending migration: exit %d\n%s", code, stderr)
+	}
+}
