@@ -58,7 +58,7 @@ func (f *fileLinter) alterTable(st *stmt, n *pg.AlterTableStmt) {
 		if existing && cmd.Subtype == pg.AlterTableType_AT_ValidateConstraint {
 			st.validates = true
 		}
-		f.track(r, cmd)
+		f.track(st, r, cmd)
 	}
 	f.lock(st, rel, mode)
 }
@@ -73,7 +73,7 @@ func (f *fileLinter) alterCmd(st *stmt, n *pg.AlterTableStmt, rel relName, r *re
 	case pg.AlterTableType_AT_SetLogged, pg.AlterTableType_AT_SetUnLogged:
 		f.setLogged(st, rel, cmd)
 	case pg.AlterTableType_AT_SetNotNull:
-		f.setNotNull(st, rel, r, cmd.Name)
+		f.setNotNull(st, rel, r, cmd.Name, -1, "SET NOT NULL")
 	case pg.AlterTableType_AT_AddConstraint:
 		f.addConstraint(st, n, rel, cmd)
 	case pg.AlterTableType_AT_DropColumn:
@@ -82,7 +82,7 @@ func (f *fileLinter) alterCmd(st *stmt, n *pg.AlterTableStmt, rel relName, r *re
 }
 
 // track records what a subcommand changes in the schema.
-func (f *fileLinter) track(r *relation, cmd *pg.AlterTableCmd) {
+func (f *fileLinter) track(st *stmt, r *relation, cmd *pg.AlterTableCmd) {
 	switch cmd.Subtype {
 	case pg.AlterTableType_AT_AddColumn:
 		if cd := cmd.Def.GetColumnDef(); cd != nil {
@@ -97,12 +97,16 @@ func (f *fileLinter) track(r *relation, cmd *pg.AlterTableCmd) {
 		delete(r.notNullChecks, cmd.Name)
 	case pg.AlterTableType_AT_AddConstraint:
 		c := cmd.Def.GetConstraint()
-		if c == nil || c.Contype != pg.ConstrType_CONSTR_CHECK {
-			return
+		if c == nil || c.Contype != pg.ConstrType_CONSTR_CHECK || st.notEnforced(c) {
+			return // a NOT ENFORCED check proves nothing, and cannot be validated
 		}
 		if col := notNullColumn(c.RawExpr); col != "" {
 			if c.SkipValidation {
-				r.checks[c.Conname] = col
+				name := c.Conname
+				if name == "" && st.isNotNull(c) {
+					name = r.name.name + "_" + col + "_not_null" // PostgreSQL 18's name for it
+				}
+				r.checks[name] = col
 			} else {
 				r.notNullChecks[col] = true
 			}

@@ -3,7 +3,6 @@ package lint
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -45,11 +44,10 @@ type stmt struct {
 	// statement's text: 0 when the statement was parsed alone, minus its
 	// offset when the whole file was.
 	shift int
-	// virtual are the offsets in the statement's text of VIRTUAL
-	// keywords of generated columns (PostgreSQL 18), which the parser
-	// (PostgreSQL 17) does not know and read as STORED.
-	virtual []int
-	locks   []relLock
+	// pg18 is what the statement holds of PostgreSQL 18's syntax, which
+	// the parser (PostgreSQL 17) does not know: nil for none.
+	pg18  *pg18
+	locks []relLock
 	// long is 1 + the index in findings of the first finding that makes
 	// the statement last as long as its relation is big; 0 for none.
 	long int
@@ -102,11 +100,14 @@ func (f *fileLinter) run() {
 		if whole != nil {
 			st.node, st.shift = whole[i], -s.Offset
 		} else {
-			st.node, st.virtual, perr = parseStatement(s.Text)
+			st.node, st.pg18, perr = parseStatement(s.Text)
 		}
 		f.cur = st
 		if perr != nil {
 			f.parseError(st, perr)
+			continue
+		}
+		if f.olderServer(st) {
 			continue
 		}
 		f.statement(st)
@@ -139,22 +140,15 @@ func parseWhole(src string, stmts []sqlscan.Statement) []*pg.Node {
 	return nodes
 }
 
-// parseStatement parses one statement with PostgreSQL's grammar.
-func parseStatement(text string) (*pg.Node, []int, error) {
+// parseStatement parses one statement with PostgreSQL's grammar. When
+// the parser rejects it, PostgreSQL 18's forms are read as rewrite18 says,
+// and the second result says what it found (nil when nothing).
+func parseStatement(text string) (*pg.Node, *pg18, error) {
 	res, err := pg.Parse(text)
-	var virtual []int
+	var p *pg18
 	if err != nil {
-		// PostgreSQL 18's VIRTUAL generated columns: read them as STORED
-		// (same length, so every position stays) and remember where.
-		if locs := virtualRE.FindAllStringSubmatchIndex(text, -1); locs != nil {
-			b := []byte(text)
-			for _, l := range locs {
-				copy(b[l[2]:l[3]], "STORED ")
-				virtual = append(virtual, l[2])
-			}
-			if res2, err2 := pg.Parse(string(b)); err2 == nil {
-				res, err = res2, nil
-			}
+		if res2, p2 := rewrite18(text); res2 != nil {
+			res, p, err = res2, p2, nil
 		}
 	}
 	if err != nil {
@@ -163,11 +157,8 @@ func parseStatement(text string) (*pg.Node, []int, error) {
 	if len(res.Stmts) == 0 {
 		return nil, nil, errors.New("no statement")
 	}
-	return res.Stmts[0].Stmt, virtual, nil
+	return res.Stmts[0].Stmt, p, nil
 }
-
-// virtualRE finds the VIRTUAL keyword after a generation expression.
-var virtualRE = regexp.MustCompile(`(?i)\)\s*(virtual)\b`)
 
 // parseError reports a statement the parser rejects.
 func (f *fileLinter) parseError(st *stmt, err error) {
@@ -197,7 +188,7 @@ func charsToBytes(s string, chars int) int {
 // its text (negative: the statement's start).
 func (f *fileLinter) add(st *stmt, loc int32, rule string, rel relName, lock Lock, rewrite, scan bool, msg, fix string) {
 	off := st.scan.Offset
-	if l := int(loc) + st.shift; loc >= 0 && l > 0 && l < len(st.scan.Text) {
+	if l := st.offset(loc); loc >= 0 && l > 0 && l < len(st.scan.Text) {
 		off += l
 	}
 	f.addAt(st.index, off, rule, rel, lock, rewrite, scan, msg, fix)

@@ -43,6 +43,7 @@ const (
 	RuleMissingLockTimeout = "missing-lock-timeout"
 	RuleUnusedIgnore       = "unused-lint-ignore"
 	RuleParseError         = "parse-error"
+	RuleNewerSyntax        = "syntax-newer-than-server"
 )
 
 var rules = []Rule{
@@ -104,6 +105,8 @@ var rules = []Rule{
 		"a stale or misspelt suppression hides nothing and misleads reviewers"},
 	{RuleParseError, "lint", SeverityWarning, "a statement PostgreSQL's parser rejects", "none",
 		"lint cannot check it; the parser is PostgreSQL 17's, so a newer server may still accept it"},
+	{RuleNewerSyntax, "lint", SeverityError, "PostgreSQL 18 syntax (NOT NULL col NOT VALID, NOT ENFORCED, VIRTUAL) for an older server", "none",
+		"the server rejects the statement, so the migration fails"},
 }
 
 // Rules returns every rule, in a stable order.

@@ -8,7 +8,7 @@ import (
 )
 
 // setNotNull: SET NOT NULL without a valid CHECK (col IS NOT NULL).
-func (f *fileLinter) setNotNull(st *stmt, rel relName, r *relation, column string) {
+func (f *fileLinter) setNotNull(st *stmt, rel relName, r *relation, column string, loc int32, what string) {
 	if r.notNullChecks[column] {
 		return // PostgreSQL 12+ skips the scan: the check proves it
 	}
@@ -24,8 +24,8 @@ func (f *fileLinter) setNotNull(st *stmt, rel relName, r *relation, column strin
 			"-- in a later migration (VALIDATE takes SHARE UPDATE EXCLUSIVE: reads and writes go on):\n"+
 			"ALTER TABLE %s VALIDATE CONSTRAINT %s;", rel, con, col, rel, con)
 	}
-	f.add(st, -1, RuleSetNotNull, rel, AccessExclusive, false, true,
-		fmt.Sprintf("SET NOT NULL on %s.%s reads the whole table to check for nulls under ACCESS EXCLUSIVE: reads and writes wait", rel, col), fix)
+	f.add(st, loc, RuleSetNotNull, rel, AccessExclusive, false, true,
+		fmt.Sprintf("%s on %s.%s reads the whole table to check for nulls under ACCESS EXCLUSIVE: reads and writes wait", what, rel, col), fix)
 }
 
 // addConstraint: ADD CHECK / ADD FOREIGN KEY without NOT VALID; ADD
@@ -38,7 +38,12 @@ func (f *fileLinter) addConstraint(st *stmt, n *pg.AlterTableStmt, rel relName, 
 	name := c.Conname
 	switch c.Contype {
 	case pg.ConstrType_CONSTR_CHECK, pg.ConstrType_CONSTR_FOREIGN:
-		if c.SkipValidation {
+		if c.SkipValidation || st.notEnforced(c) {
+			return // NOT VALID, or NOT ENFORCED: no row is checked
+		}
+		if st.isNotNull(c) {
+			// ADD [CONSTRAINT name] NOT NULL col: as SET NOT NULL.
+			f.setNotNull(st, rel, f.sch.known(rel), notNullColumn(c.RawExpr), c.Location, "ADD CONSTRAINT ... NOT NULL")
 			return
 		}
 		if name == "" {

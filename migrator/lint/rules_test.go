@@ -108,6 +108,28 @@ var ruleCases = []ruleCase{
 	{"add enum value", "ALTER TYPE order_state ADD VALUE 'refunded';", nil, 0},
 	{"safe additions", "CREATE TABLE items (id bigint PRIMARY KEY, order_id bigint REFERENCES items (id));\nALTER TABLE orders ADD COLUMN memo text;", nil, 0},
 
+	// PostgreSQL 18 syntax, which the parser (17) does not know
+	{"not null constraint not valid", "ALTER TABLE orders ADD CONSTRAINT orders_state_not_null NOT NULL state NOT VALID;", nil, 18},
+	{"not null constraint", "ALTER TABLE orders ADD CONSTRAINT orders_state_not_null NOT NULL state;", []string{RuleSetNotNull}, 18},
+	{"unnamed not null constraint", "ALTER TABLE orders ADD NOT NULL \"state\";", []string{RuleSetNotNull}, 18},
+	{"not null constraint validated, then set not null", "ALTER TABLE orders ADD NOT NULL state NOT VALID;\n" +
+		"ALTER TABLE orders VALIDATE CONSTRAINT orders_state_not_null;\nALTER TABLE orders ALTER COLUMN state SET NOT NULL;", []string{RuleLockHeld}, 18},
+	{"not null constraint in a new table", "CREATE TABLE items (id bigint, sku text, NOT NULL sku);", nil, 18},
+	{"check not enforced", "ALTER TABLE orders ADD CONSTRAINT amount_positive CHECK (amount > 0) NOT ENFORCED;", nil, 18},
+	{"check enforced", "ALTER TABLE orders ADD CONSTRAINT amount_positive CHECK (amount > 0) ENFORCED;", []string{RuleAddCheck}, 18},
+	{"check not enforced proves nothing", "ALTER TABLE orders ADD CONSTRAINT state_nn CHECK (state IS NOT NULL) NOT ENFORCED;\n" +
+		"ALTER TABLE orders ALTER COLUMN state SET NOT NULL;", []string{RuleSetNotNull}, 18},
+	{"foreign key not enforced", "ALTER TABLE orders ADD CONSTRAINT orders_customer_fk FOREIGN KEY (customer_id) REFERENCES customers (id) NOT ENFORCED;", nil, 18},
+	{"foreign key enforced", "ALTER TABLE orders ADD CONSTRAINT orders_customer_fk FOREIGN KEY (customer_id) REFERENCES customers (id) ENFORCED;", []string{RuleAddForeignKey}, 18},
+	{"column foreign key not enforced", "ALTER TABLE orders ADD COLUMN buyer_id bigint REFERENCES customers (id) NOT ENFORCED;", nil, 18},
+	{"generated without stored", "ALTER TABLE orders ADD COLUMN total numeric GENERATED ALWAYS AS (amount * (2));", nil, 18},
+	{"generated without stored, then stored", "ALTER TABLE orders ADD COLUMN total numeric GENERATED ALWAYS AS (amount * 2),\n" +
+		"  ADD COLUMN tax numeric GENERATED ALWAYS AS (amount / 5) STORED;", []string{RuleStoredGenerated}, 18},
+	{"not null not valid on 17", "ALTER TABLE orders ADD CONSTRAINT orders_state_not_null NOT NULL state NOT VALID;", []string{RuleNewerSyntax}, 17},
+	{"not enforced on 12", "ALTER TABLE orders ADD CONSTRAINT amount_positive CHECK (amount > 0) NOT ENFORCED;", []string{RuleNewerSyntax}, 12},
+	{"generated without stored on 17", "ALTER TABLE orders ADD COLUMN total numeric GENERATED ALWAYS AS (amount * 2);", []string{RuleNewerSyntax}, 17},
+	{"virtual generated on 17", "ALTER TABLE orders ADD COLUMN total numeric GENERATED ALWAYS AS (amount * 2) VIRTUAL;", []string{RuleNewerSyntax}, 17},
+
 	// parse errors
 	{"parser rejects", "ALTER TABLE orders ADD COLUMN x int;\nSELEC 1;", []string{RuleParseError}, 0},
 }
