@@ -78,18 +78,21 @@ func (m *Migrator) ApplyTo(ctx context.Context, target int) (_ *ApplyResult, err
 		return res, err
 	}
 	s := &session{conn: conn, pid: pid}
-	ownChecked := false
 	defer func() {
 		if !m.unlock(ctx, conn, pid) {
+			// The unlock reached another server process: the lock stays
+			// on process pid, which the error must say whatever else
+			// stopped the run (a run that wrote nothing skipped the check
+			// below, and this is then the pooler's only sign).
 			var pe *PoolerError
+			stranded := &PoolerError{PID: pid, Stranded: true, Reason: "the release of the migration lock reached another server process"}
 			switch {
 			case errors.As(err, &pe):
 				pe.Stranded = true
-			case err == nil && !ownChecked:
-				// A run that wrote nothing skipped the check below; the
-				// unlock that reached another process is the pooler's sign.
-				err = &PoolerError{PID: pid, Stranded: true, Reason: "the release of the migration lock reached another server process: " +
-					"the connection does not keep one server session"}
+			case err == nil:
+				err = stranded
+			default:
+				err = errors.Join(err, stranded)
 			}
 		}
 	}()
@@ -134,7 +137,6 @@ func (m *Migrator) ApplyTo(ctx context.Context, target int) (_ *ApplyResult, err
 		if err := m.checkOwnSession(ctx, pid); err != nil {
 			return res, err
 		}
-		ownChecked = true
 	}
 	// Every check passed: only now create what is missing.
 	if !exists {

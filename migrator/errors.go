@@ -212,7 +212,8 @@ func (e *ReadOnlyError) Error() string {
 // pool_mode = transaction), consecutive transactions of one client run on
 // different server processes, so a session advisory lock neither keeps other
 // runs out nor can be released reliably. Apply returns it before it runs
-// anything.
+// anything; a run that has nothing to write learns it only from its unlock
+// and returns it, Stranded, joined to any other error of the run.
 type PoolerError struct {
 	PID      int    // the server process that holds, or held, the migration lock
 	Reason   string // what pgmig observed

@@ -112,3 +112,42 @@ func TestPoolerTransactionModeCLI(t *testing.T) {
 		t.Error("apply through session mode did not apply 1_a.sql")
 	}
 }
+
+// TestPoolerTransactionModeNoopCLI: with every migration applied, apply
+// through transaction mode writes nothing and so skips the second
+// connection; with one server connection its unlock reaches the lock's
+// process, so it exits 0 and leaves no lock. Status and verify read
+// without a lock through transaction mode as before.
+func TestPoolerTransactionModeNoopCLI(t *testing.T) {
+	d := migratortest.NewDatabase(t)
+	dir := writeMigrations(t, map[string]string{"1_a.sql": "CREATE TABLE a (id int);\n"})
+	if code, _, stderr := pgmig(t, "--url", d.DSN, "apply", dir); code != exitOK {
+		t.Fatalf("direct apply: exit %d\n%s", code, stderr)
+	}
+	b := migratortest.Shared(t).StartPgBouncer(t, migratortest.PgBouncerOptions{
+		PoolMode:        migratortest.PoolModeTransaction,
+		DefaultPoolSize: 1,
+	})
+	if code, _, stderr := pgmig(t, "--url", b.DSN(d.Name), "apply", dir); code != exitOK {
+		t.Fatalf("no-op apply through transaction mode with one server connection: exit %d, want %d\n%s", code, exitOK, stderr)
+	}
+	if n := lockHolders(t, d.DB); n > 0 {
+		t.Fatalf("the no-op apply left the migration lock held (%d holders)", n)
+	}
+	if code, stdout, stderr := pgmig(t, "--url", b.DSN(d.Name), "status", dir); code != exitOK || !strings.Contains(stdout, "1 applied") {
+		t.Errorf("status through transaction mode: exit %d, want %d and 1 applied\n%s%s", code, exitOK, stdout, stderr)
+	}
+	if code, _, stderr := pgmig(t, "--url", b.DSN(d.Name), "verify", dir); code != exitOK {
+		t.Errorf("verify through transaction mode: exit %d, want %d\n%s", code, exitOK, stderr)
+	}
+	pending := writeMigrations(t, map[string]string{
+		"1_a.sql": "CREATE TABLE a (id int);\n",
+		"2_b.sql": "CREATE TABLE b (id int);\n",
+	})
+	if code, _, stderr := pgmig(t, "--url", b.DSN(d.Name), "verify", pending); code != exitPending {
+		t.Errorf("verify with a pending file through transaction mode: exit %d, want %d\n%s", code, exitPending, stderr)
+	}
+	if n := lockHolders(t, d.DB); n > 0 || relationExists(t, d.DB, "b") {
+		t.Errorf("status or verify left %d lock holders or applied 2_b.sql", n)
+	}
+}
