@@ -128,6 +128,7 @@ var ruleCases = []ruleCase{
 	{"not null not valid on 17", "ALTER TABLE orders ADD CONSTRAINT orders_state_not_null NOT NULL state NOT VALID;", []string{RuleNewerSyntax}, 17},
 	{"not enforced on 12", "ALTER TABLE orders ADD CONSTRAINT amount_positive CHECK (amount > 0) NOT ENFORCED;", []string{RuleNewerSyntax}, 12},
 	{"generated without stored on 17", "ALTER TABLE orders ADD COLUMN total numeric GENERATED ALWAYS AS (amount * 2);", []string{RuleNewerSyntax}, 17},
+	{"unnamed not null constraint on 15", "ALTER TABLE orders ADD NOT NULL state;", []string{RuleNewerSyntax}, 15},
 	{"virtual generated on 17", "ALTER TABLE orders ADD COLUMN total numeric GENERATED ALWAYS AS (amount * 2) VIRTUAL;", []string{RuleNewerSyntax}, 17},
 
 	// parse errors
