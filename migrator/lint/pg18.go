@@ -110,10 +110,11 @@ func rewrite18As(text string, blank bool) (*pg.ParseResult, *pg18, error) {
 		if notNullFollowers[strings.ToLower(col)] {
 			continue
 		}
-		// NOT NULL col -> CHECK  (col): the same length; col moves one
-		// byte left.
-		copy(b[l[2]:l[5]], "CHECK  ("+col+")")
-		p.notNullAt = append(p.notNullAt, l[2]+len("CHECK  ("))
+		// NOT NULL col -> CHECK  (col): the same length (the blanks take
+		// up the rest, at least two); col moves one byte left.
+		pad := strings.Repeat(" ", l[5]-l[2]-len("CHECK()")-len(col))
+		copy(b[l[2]:l[5]], "CHECK"+pad+"("+col+")")
+		p.notNullAt = append(p.notNullAt, l[5]-len(col)-1)
 		p.forms = appendForm(p.forms, "NOT NULL table constraints")
 	}
 	// GENERATED ALWAYS AS (...) with neither STORED nor VIRTUAL, virtual

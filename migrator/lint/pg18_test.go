@@ -57,11 +57,14 @@ func TestPositionsOf18(t *testing.T) {
 			"ADD COLUMN c float8 DEFAULT random();", "DEFAULT random()"},
 		{"ALTER TABLE orders ADD CONSTRAINT c1 CHECK (amount > 0) NOT ENFORCED, ADD CONSTRAINT \"c 2\" NOT NULL note;", `CONSTRAINT "c 2"`},
 		{"ALTER TABLE orders ADD CONSTRAINT c1 CHECK (amount > 0) NOT ENFORCED, ADD CONSTRAINT c2 CHECK (amount < 1e9);", "CONSTRAINT c2"},
+		{"ALTER TABLE orders ADD CONSTRAINT c1 NOT\n  NULL \t state NOT  VALID, ADD CONSTRAINT c2 NOT   NULL\nnote;", "CONSTRAINT c2"},
+		{"ALTER TABLE orders ADD CONSTRAINT c1 CHECK (amount > 0) NOT\tENFORCED , ADD CONSTRAINT c2 NOT NULL \"Note\"\"s\";", "CONSTRAINT c2"},
 	} {
 		fs := lintMigration(t, tt.sql, WithPGVersion(18))
-		want := strings.Index(tt.sql, tt.at) + 1
-		if len(fs) != 1 || fs[0].Line != 1 || fs[0].Column != want {
-			t.Errorf("%s\nfound %+v, want one finding at column %d", tt.sql, fs, want)
+		at := strings.Index(tt.sql, tt.at)
+		line, col := 1+strings.Count(tt.sql[:at], "\n"), at-strings.LastIndex(tt.sql[:at], "\n")
+		if len(fs) != 1 || fs[0].Line != line || fs[0].Column != col {
+			t.Errorf("%s\nfound %+v, want one finding at line %d column %d", tt.sql, fs, line, col)
 		}
 	}
 }
