@@ -191,7 +191,9 @@ func parseBlock(o *Object, block []string, start int) error {
 				block[i] = l[1:]
 			}
 		}
-		o.Definition = strings.Join(block, "\n")
+		// An escaped empty line (a lone backslash, which WriteSQL never writes)
+		// must not leave an empty last line, which would not read back.
+		o.Definition = strings.TrimRight(strings.Join(block, "\n"), "\n")
 		return nil
 	}
 	head := "CREATE TABLE " + o.Name + " ("
