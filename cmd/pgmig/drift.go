@@ -28,8 +28,9 @@ type driftCmd struct {
 	folderFlags
 	devFlags
 	inspectFlags
-	All     bool   `help:"Build every migration of the folder, not only those the database has applied."`
-	Against string `help:"Compare with this schema file (written by 'pgmig schema') instead of building a dev database." type:"existingfile" placeholder:"FILE"`
+	All          bool   `help:"Build every migration of the folder, not only those the database has applied."`
+	Against      string `help:"Compare with this schema file (written by 'pgmig schema') instead of building a dev database; first checks the applied migrations as verify does." type:"existingfile" placeholder:"FILE"`
+	AllowPending bool   `name:"allow-pending" help:"With --against: accept pending migrations (and compare all the same); changed or missing files still fail."`
 }
 
 func (c *driftCmd) Help() string {
@@ -44,13 +45,18 @@ domains, extensions, row-level security and policies, comments, and with
 --privileges owners and grants. Each
 difference shows what the migrations build beside what the database has.
 With --against schema.sql the database is compared with that file: no dev
-database, read-only, fast. Exits 16 when the schema drifted; a column
-order that differs is reported as information only.
+database, read-only, fast. As the file describes every migration of the
+folder, --against first checks the applied migrations as verify does:
+exits 8 when migrations are pending (--allow-pending compares all the
+same, with a warning) and 4 when an applied file changed or is missing.
+Exits 16 when the schema drifted; a column order that differs is reported
+as information only.
 
 Examples:
   pgmig drift ./migrations
   pgmig drift --dev-setup roles.sql --exclude-schema audit ./migrations
-  pgmig drift --against schema.sql ./migrations
+  pgmig drift --against schema.sql ./migrations && exec ./server
+  pgmig drift --against schema.sql --allow-pending ./migrations
   pgmig drift --json ./migrations | jq '.differences[] | select(.kind == "extra")'`
 }
 
@@ -79,7 +85,7 @@ func (c *driftCmd) Run(ctx context.Context, a *app) error {
 	rep := &driftReport{Command: "drift", Differences: []drift.Difference{}}
 	err := c.run(ctx, a, rep)
 	if err == nil && drift.Drifted(rep.Differences) {
-		err = &drift.Error{Differences: rep.Differences}
+		err = &drift.Error{Differences: rep.Differences, Source: c.Against}
 	}
 	rep.Drifted = drift.Drifted(rep.Differences)
 	if c.JSON {
@@ -90,7 +96,11 @@ func (c *driftCmd) Run(ctx context.Context, a *app) error {
 		enc.SetEscapeHTML(false)
 		_ = enc.Encode(rep)
 	} else if rep.compared {
-		printDifferences(a.stdout, rep.Differences, "migrations build", "database has")
+		left := "migrations build"
+		if c.Against != "" {
+			left = "schema file has"
+		}
+		printDifferences(a.stdout, rep.Differences, left, "database has")
 		printDriftSummary(a.stdout, rep)
 	}
 	var de *drift.Error
@@ -113,13 +123,19 @@ func (c *driftCmd) run(ctx context.Context, a *app, rep *driftReport) error {
 			return err
 		}
 		rep.Expected = c.Against
-		// The file describes every migration of the folder: say so when
-		// the database has not applied them all.
-		if st, err := o.migrator.Status(ctx); err == nil {
-			if n := st.Count(migrator.StatePending); n > 0 {
-				a.log.Warn().Int("pending", n).Msgf("%s pending: %s describes the schema after every migration of the folder",
-					plural(n, "migration"), c.Against)
-			}
+		// The file describes every migration of the folder: like the
+		// library's start-up check, first verify the tracking rows, so
+		// that pending migrations and changed files fail as in verify.
+		st, err := o.migrator.Verify(ctx, migrator.VerifyOptions{AllowPending: c.AllowPending})
+		if st != nil {
+			logWarnings(a, st.Warnings)
+		}
+		if err != nil {
+			return explain(o.settings, err)
+		}
+		if n := st.Count(migrator.StatePending); n > 0 {
+			a.log.Warn().Int("pending", n).Msgf("%s pending: %s describes the schema after every migration of the folder",
+				plural(n, "migration"), c.Against)
 		}
 	} else {
 		if expected, err = c.build(ctx, a, o, rep); err != nil {

@@ -104,8 +104,9 @@ func TestCLIDriftAllAndAgainst(t *testing.T) {
 	if _, err := d.DB.Exec("ALTER TABLE users ADD COLUMN name text"); err != nil {
 		t.Fatal(err)
 	}
-	code, stdout, stderr = pgmig(t, "--url", d.DSN, "drift", "--against", schemaFile, dir)
-	if code != exitDrift || !strings.Contains(stdout, "+ extra column public.users.name") || !strings.Contains(stdout, "against "+schemaFile) {
+	code, stdout, stderr = pgmig(t, "--url", d.DSN, "drift", "--against", schemaFile, "--allow-pending", dir)
+	if code != exitDrift || !strings.Contains(stdout, "+ extra column public.users.name") || !strings.Contains(stdout, "against "+schemaFile) ||
+		!strings.Contains(stderr, "1 object differs from "+schemaFile) || strings.Contains(stderr, "what the migrations build") {
 		t.Fatalf("drift --against after a change: exit %d\n%s%s", code, stdout, stderr)
 	}
 	writeFile(t, filepath.Dir(schemaFile), "schema.sql", "-- pgmig gadget: x\n")
@@ -244,8 +245,10 @@ func TestCLIDriftDevMissingSchema(t *testing.T) {
 	}
 }
 
-// TestCLIDriftAgainstPending: drift --against on a database that has not
-// applied every file warns that the schema file describes them all.
+// TestCLIDriftAgainstPending: drift --against is a gate like verify: it
+// fails on pending migrations (exit 8) unless --allow-pending, then warns
+// that the schema file describes them all, and on an applied file that
+// changed (exit 4), before it compares anything.
 func TestCLIDriftAgainstPending(t *testing.T) {
 	d := migratortest.NewDatabase(t)
 	dir := writeMigrations(t, driftFolder)
@@ -256,8 +259,28 @@ func TestCLIDriftAgainstPending(t *testing.T) {
 	if code, stdout, stderr := pgmig(t, "--url", d.DSN, "apply", "--to", "1", dir); code != exitOK {
 		t.Fatalf("apply --to 1: exit %d\n%s%s", code, stdout, stderr)
 	}
-	code, _, stderr := pgmig(t, "--url", d.DSN, "drift", "--against", schemaFile, dir)
-	if code != exitDrift || !strings.Contains(stderr, "1 migration pending") {
-		t.Errorf("--against with a pending migration: exit %d\n%s", code, stderr)
+	code, stdout, stderr := pgmig(t, "--url", d.DSN, "drift", "--against", schemaFile, dir)
+	if code != exitPending || stdout != "" || !strings.Contains(stderr, "pending") {
+		t.Errorf("--against with a pending migration: exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, stdout, stderr = pgmig(t, "--url", d.DSN, "drift", "--against", schemaFile, "--allow-pending", dir)
+	if code != exitDrift || !strings.Contains(stderr, "1 migration pending") || !strings.Contains(stdout, "- missing") ||
+		!strings.Contains(stdout, "    schema file has ") {
+		t.Errorf("--against --allow-pending with a pending migration: exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, stdout, _ = pgmig(t, "--url", d.DSN, "drift", "--json", "--against", schemaFile, dir)
+	if code != exitPending || !strings.Contains(stdout, `"exit_code": 8`) {
+		t.Errorf("--json --against with a pending migration: exit %d\n%s", code, stdout)
+	}
+
+	// An applied file changed: exit 4 as verify, also with --allow-pending.
+	if code, stdout, stderr := pgmig(t, "--url", d.DSN, "apply", dir); code != exitOK {
+		t.Fatalf("apply: exit %d\n%s%s", code, stdout, stderr)
+	}
+	const first = "1_users.sql"
+	writeFile(t, dir, first, driftFolder[first]+"-- edited after it was applied\n")
+	code, stdout, stderr = pgmig(t, "--url", d.DSN, "drift", "--against", schemaFile, "--allow-pending", dir)
+	if code != exitIntegrity || stdout != "" || !strings.Contains(stderr, first) {
+		t.Errorf("--against with a changed applied file: exit %d\n%s%s", code, stdout, stderr)
 	}
 }

@@ -14,6 +14,9 @@ import (
 // are information only (column order) never make one.
 type Error struct {
 	Differences []Difference // all of them, information included
+	// Source names the expected schema, such as a schema file's path;
+	// empty, it is what the migrations build.
+	Source string
 }
 
 func (e *Error) Error() string {
@@ -23,11 +26,15 @@ func (e *Error) Error() string {
 			n++
 		}
 	}
+	source := e.Source
+	if source == "" {
+		source = "what the migrations build"
+	}
 	var b strings.Builder
 	if n == 1 {
-		b.WriteString("schema drift: 1 object differs from what the migrations build")
+		fmt.Fprintf(&b, "schema drift: 1 object differs from %s", source)
 	} else {
-		fmt.Fprintf(&b, "schema drift: %d objects differ from what the migrations build", n)
+		fmt.Fprintf(&b, "schema drift: %d objects differ from %s", n, source)
 	}
 	for _, d := range e.Differences {
 		if !d.Info() {
