@@ -13,6 +13,8 @@ const baseSchema = `CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigi
   created_at timestamp, code text, state text);
 CREATE TABLE customers (id bigint PRIMARY KEY, name text);
 CREATE INDEX orders_customer_idx ON orders (customer_id);
+CREATE UNIQUE INDEX orders_code_idx ON orders (code);
+ALTER TABLE orders ADD CONSTRAINT orders_amount_checked CHECK (amount >= 0) NOT VALID;
 CREATE TABLE events (id bigint, kind text);
 CREATE MATERIALIZED VIEW event_counts AS SELECT kind, count(*) AS n FROM events GROUP BY kind;
 CREATE UNIQUE INDEX event_counts_kind ON event_counts (kind);

@@ -71,7 +71,7 @@ var ruleCases = []ruleCase{
 		"ALTER TABLE orders ALTER COLUMN state SET NOT NULL;", []string{RuleSetNotNull}, 0},
 	{"add check", "ALTER TABLE orders ADD CONSTRAINT amount_positive CHECK (amount > 0);", []string{RuleAddCheck}, 0},
 	{"add check not valid", "ALTER TABLE orders ADD CONSTRAINT amount_positive CHECK (amount > 0) NOT VALID;", nil, 0},
-	{"validate constraint", "ALTER TABLE orders VALIDATE CONSTRAINT amount_positive;", nil, 0},
+	{"validate constraint", "ALTER TABLE orders VALIDATE CONSTRAINT orders_amount_checked;", nil, 0},
 	{"add foreign key", "ALTER TABLE orders ADD CONSTRAINT orders_customer_fk FOREIGN KEY (customer_id) REFERENCES customers (id);", []string{RuleAddForeignKey}, 0},
 	{"add foreign key not valid", "ALTER TABLE orders ADD CONSTRAINT orders_customer_fk FOREIGN KEY (customer_id) REFERENCES customers (id) NOT VALID;", nil, 0},
 	{"foreign key from a new table", "CREATE TABLE items (order_id bigint);\nALTER TABLE items ADD FOREIGN KEY (order_id) REFERENCES orders (id);", nil, 0},
