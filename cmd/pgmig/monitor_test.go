@@ -39,18 +39,29 @@ func TestMonitorReportsTheBlockerInJSONLogs(t *testing.T) {
 	dir := writeMigrations(t, map[string]string{"1_add-column.sql": "ALTER TABLE t ADD COLUMN note text;\n"})
 
 	// The blocker commits once the monitor has finished a look that found
-	// it (its session ran the blocker query and is idle again), not after
-	// a fixed time: on a loaded machine the first look may come late.
+	// it (pgmig's session ran the blocker query and is idle again), not
+	// after a fixed time: on a loaded machine the first look may come late.
+	// The watcher has a session of its own, opened before pgmig runs (the
+	// run clears the connection environment), and a failed look is retried,
+	// never taken for a finished one.
+	watcher, err := d.DB.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer watcher.Close()
+	if err := watcher.PingContext(ctx); err != nil {
+		t.Fatal(err)
+	}
 	looked := make(chan struct{})
 	go func() {
 		defer close(looked)
 		deadline := time.Now().Add(30 * time.Second)
 		for time.Now().Before(deadline) {
 			var n int
-			err := d.DB.QueryRowContext(ctx, `SELECT count(*) FROM pg_stat_activity
-WHERE pid <> pg_backend_pid() AND datname = current_database()
+			err := watcher.QueryRowContext(ctx, `SELECT count(*) FROM pg_stat_activity
+WHERE pid <> pg_backend_pid() AND datname = current_database() AND application_name = 'pgmig'
   AND state = 'idle' AND query LIKE '%pg_blocking_pids%'`).Scan(&n)
-			if err != nil || n > 0 {
+			if err == nil && n > 0 {
 				return
 			}
 			time.Sleep(20 * time.Millisecond)
