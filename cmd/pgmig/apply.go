@@ -98,9 +98,6 @@ func (c *applyCmd) Run(ctx context.Context, a *app) error {
 		migrator.WithBlockerQueries(!c.NoBlockerQueries), migrator.WithTerminateBlockers(c.TerminateBlockersAfter),
 		migrator.WithSingleTransaction(c.SingleTransaction)}
 	if c.fanout() {
-		if c.Lint {
-			return &usageError{msg: "--lint takes one database, not a fleet"}
-		}
 		return c.runFleet(ctx, a, opts)
 	}
 	if a.status != nil {

@@ -31,6 +31,7 @@ type driftCmd struct {
 	All          bool   `help:"Build every migration of the folder, not only those the database has applied."`
 	Against      string `help:"Compare with this schema file (written by 'pgmig schema') instead of building a dev database; first checks the applied migrations as verify does." type:"existingfile" placeholder:"FILE"`
 	AllowPending bool   `name:"allow-pending" help:"With --against: accept pending migrations (and compare all the same); changed or missing files still fail."`
+	fanoutFlags
 }
 
 func (c *driftCmd) Help() string {
@@ -49,6 +50,11 @@ database, read-only, fast. As the file describes every migration of the
 folder, --against first checks the applied migrations as verify does:
 exits 8 when migrations are pending (--allow-pending compares all the
 same, with a warning) and 4 when an applied file changed or is missing.
+With --targets or --each-database, each database is compared with the
+--against file, read once, or with a dev database built once for each
+number of applied migrations (and server version and search path) that
+targets share; a summary row per target follows the differences
+(--each-schema is refused: a tenant's objects live in its own schema).
 Exits 16 when the schema drifted; a column order that differs is reported
 as information only.
 
@@ -57,7 +63,8 @@ Examples:
   pgmig drift --dev-setup roles.sql --exclude-schema audit ./migrations
   pgmig drift --against schema.sql ./migrations && exec ./server
   pgmig drift --against schema.sql --allow-pending ./migrations
-  pgmig drift --json ./migrations | jq '.differences[] | select(.kind == "extra")'`
+  pgmig drift --json ./migrations | jq '.differences[] | select(.kind == "extra")'
+  pgmig drift --against schema.sql --targets fleet.txt ./migrations   # every database of the list`
 }
 
 // driftReport is the document of drift --json.
@@ -82,6 +89,9 @@ type jsonDev struct {
 }
 
 func (c *driftCmd) Run(ctx context.Context, a *app) error {
+	if c.fanout() {
+		return c.runFleet(ctx, a)
+	}
 	rep := &driftReport{Command: "drift", Differences: []drift.Difference{}}
 	err := c.run(ctx, a, rep)
 	if err == nil && drift.Drifted(rep.Differences) {

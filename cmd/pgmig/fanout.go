@@ -13,8 +13,8 @@ import (
 	"github.com/pgmig/pgmig/migrator/fleet"
 )
 
-// fanoutFlags are the flags that run apply, status, verify or plan over
-// many targets instead of one database.
+// fanoutFlags are the flags that run apply, status, verify, plan, lint
+// or drift over many targets instead of one database.
 type fanoutFlags struct {
 	Targets      string `name:"targets" help:"Run on every target of FILE: one connection URL or key=value string per line, '#' starts a comment line, '-' reads stdin." placeholder:"FILE" group:"Many targets"`
 	EachDatabase string `name:"each-database" help:"Run on every database of the server whose name matches the SQL LIKE PATTERN (e.g. 'tenant\\_%'), with the other connection settings of --url; templates, the database of --url and postgres are left out." placeholder:"PATTERN" group:"Many targets"`
@@ -53,16 +53,29 @@ func (f *fanoutFlags) check(folder *folderFlags) error {
 // fleetRow is what the summary keeps of one target.
 type fleetRow struct {
 	applied, alreadyApplied, pending int
-	note                             string // for the result column of a target that succeeded
+	note                             string     // for the result column of a target that succeeded
+	lint                             *fleetLint // lint, apply --lint: the target's findings
+	drift                            *driftRow  // drift: the target's differences
 }
 
 // fleetOp runs a command on one target.
 type fleetOp func(ctx context.Context, m *migrator.Migrator) (fleetRow, error)
 
+// targetOp runs a command on one target.
+type targetOp func(ctx context.Context, t *fleetTarget) (fleetRow, error)
+
 // runFleet reads and checks the files once, lists the targets and runs op
 // on each, then prints the summary. File errors come before any
 // connection.
 func (f *fanoutFlags) runFleet(ctx context.Context, a *app, command string, folder *folderFlags, opts []migrator.Option, op fleetOp) error {
+	return f.runFleetOn(ctx, a, command, folder, opts, func(ctx context.Context, t *fleetTarget) (fleetRow, error) {
+		return op(ctx, t.m)
+	})
+}
+
+// runFleetOn is runFleet for an operation that needs more of the target
+// than its Migrator (see fleetTarget).
+func (f *fanoutFlags) runFleetOn(ctx context.Context, a *app, command string, folder *folderFlags, opts []migrator.Option, op targetOp) error {
 	if err := f.check(folder); err != nil {
 		return err
 	}
@@ -92,8 +105,10 @@ func (f *fanoutFlags) runFleet(ctx context.Context, a *app, command string, fold
 		a.lockTaken = true
 	}
 	results := fleet.Run(ctx, r, files, targets, func(ctx context.Context, t fleet.Target, m *migrator.Migrator) (fleetRow, error) {
-		row, err := op(ctx, m)
-		err = explain(&connSettings{cfg: t.Config, source: source}, err)
+		row, err := op(ctx, &fleetTarget{Target: t, files: files, m: m, opts: opts, logger: r.Logger})
+		if !errors.As(err, new(explainedError)) {
+			err = explain(&connSettings{cfg: t.Config, source: source}, err)
+		}
 		if err != nil {
 			a.log.Error().Str("target", t.Name).Str("error", err.Error()).Msg(command + " failed on a target")
 		}

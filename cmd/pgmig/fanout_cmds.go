@@ -8,11 +8,15 @@ import (
 )
 
 // The fan-out form of apply, status, verify and plan: each command's
-// work on one target, summed up in a fleetRow.
+// work on one target, summed up in a fleetRow (lint, apply --lint and
+// drift: fanout_lint.go, fanout_drift.go).
 
 func (c *applyCmd) runFleet(ctx context.Context, a *app, opts []migrator.Option) error {
 	if c.CreateDB {
 		return &usageError{msg: "--create-db creates one database: it does not go with --targets, --each-database or --each-schema"}
+	}
+	if c.Lint {
+		return c.fanoutFlags.runFleetOn(ctx, a, "apply", &c.folderFlags, opts, c.applyLinted(newLintCache(c.Dir, c.LockTimeout)))
 	}
 	return c.fanoutFlags.runFleet(ctx, a, "apply", &c.folderFlags, opts, func(ctx context.Context, m *migrator.Migrator) (fleetRow, error) {
 		res, err := m.ApplyTo(ctx, c.To)

@@ -28,9 +28,10 @@ func (e *fleetError) Unwrap() error { return e.worst }
 // severity ranks exit codes of failed targets, most severe first: what
 // needs a person (files and database disagree, a migration failed, a
 // table or server that pgmig will not touch) before what a rerun may
-// finish on its own (connections, lock waits, pending migrations).
+// finish on its own (connections, lock waits, pending migrations). A
+// drifted schema and a lint error need a person too.
 var severity = []int{
-	exitInterrupted, exitIntegrity, exitSQL, exitTable, exitTableElsewhere, exitReadOnly,
+	exitInterrupted, exitIntegrity, exitSQL, exitDrift, exitLint, exitTable, exitTableElsewhere, exitReadOnly,
 	exitPooler, exitUsage, exitFailure, exitConnect, exitLockTimeout, exitPending,
 }
 
@@ -103,32 +104,25 @@ func resultText(r fleet.Result[fleetRow], redact func(string) string) string {
 // printFleet prints the summary table: one row per target, then the
 // counts and the targets to run again.
 func printFleet(w io.Writer, command string, results []fleet.Result[fleetRow], redact func(string) string) {
-	t := newAligned(w)
 	switch command {
-	case "apply":
-		fmt.Fprintln(t, row("TARGET", "APPLIED", "ALREADY APPLIED", "DURATION", "RESULT"))
-	case "plan":
-		fmt.Fprintln(t, row("TARGET", "TO APPLY", "ALREADY APPLIED", "DURATION", "RESULT"))
-	default:
-		fmt.Fprintln(t, row("TARGET", "APPLIED", "PENDING", "DURATION", "RESULT"))
+	case "lint", "apply":
+		printFleetFindings(w, results, command == "apply", redact)
+	case "drift":
+		printFleetDifferences(w, results, redact)
 	}
+	t := newAligned(w)
+	head, cells := fleetColumns(command)
+	fmt.Fprintln(t, row(slices.Concat([]string{"TARGET"}, head, []string{"DURATION", "RESULT"})...))
 	ok := 0
 	for _, r := range results {
 		if r.Err == nil {
 			ok++
 		}
 		if errors.Is(r.Err, fleet.ErrSkipped) {
-			fmt.Fprintln(t, row(r.Target.Name, "", "", "", resultText(r, redact)))
+			fmt.Fprintln(t, row(slices.Concat([]string{r.Target.Name}, make([]string, len(head)+1), []string{resultText(r, redact)})...))
 			continue
 		}
-		a, b := r.Value.applied, r.Value.alreadyApplied
-		switch command {
-		case "plan":
-			a = r.Value.pending
-		case "status", "verify":
-			b = r.Value.pending
-		}
-		fmt.Fprintln(t, row(r.Target.Name, fmt.Sprint(a), fmt.Sprint(b), roundedDuration(r.Duration), resultText(r, redact)))
+		fmt.Fprintln(t, row(slices.Concat([]string{r.Target.Name}, cells(r.Value), []string{roundedDuration(r.Duration), resultText(r, redact)})...))
 	}
 	t.Flush()
 	fmt.Fprintf(w, "%d targets: %d ok", len(results), ok)
@@ -136,6 +130,29 @@ func printFleet(w io.Writer, command string, results []fleet.Result[fleetRow], r
 		fmt.Fprintf(w, ", %d failed or not started\nrun again for: %s", n, strings.Join(rerun(results), " "))
 	}
 	fmt.Fprintln(w)
+}
+
+// fleetColumns are the titles of a command's columns between the target
+// and the duration, and the cells of a target's row under them.
+func fleetColumns(command string) ([]string, func(fleetRow) []string) {
+	n := func(vs ...int) []string {
+		out := make([]string, len(vs))
+		for i, v := range vs {
+			out[i] = fmt.Sprint(v)
+		}
+		return out
+	}
+	switch command {
+	case "apply":
+		return []string{"APPLIED", "ALREADY APPLIED"}, func(r fleetRow) []string { return n(r.applied, r.alreadyApplied) }
+	case "plan":
+		return []string{"TO APPLY", "ALREADY APPLIED"}, func(r fleetRow) []string { return n(r.pending, r.alreadyApplied) }
+	case "lint":
+		return lintColumns()
+	case "drift":
+		return driftColumns()
+	}
+	return []string{"APPLIED", "PENDING"}, func(r fleetRow) []string { return n(r.applied, r.pending) }
 }
 
 // jsonFleet is the document of a command run over many targets with
@@ -158,6 +175,8 @@ type jsonFleetTarget struct {
 	Pending        *int       `json:"pending,omitempty"`
 	DurationMS     *float64   `json:"duration_ms,omitempty"`
 	Error          *jsonError `json:"error,omitempty"`
+	jsonFleetLint             // lint, apply --lint
+	jsonFleetDrift            // drift
 }
 
 func writeFleetJSON(w io.Writer, command string, results []fleet.Result[fleetRow], err error, redact func(string) string) {
@@ -184,9 +203,16 @@ func writeFleetJSON(w io.Writer, command string, results []fleet.Result[fleetRow
 				j.Applied, j.AlreadyApplied = ptr(r.Value.applied), ptr(r.Value.alreadyApplied)
 			case "plan":
 				j.Pending, j.AlreadyApplied = ptr(r.Value.pending), ptr(r.Value.alreadyApplied)
+			case "lint": // its findings below
+			case "drift":
+				if r.Value.drift != nil {
+					j.Applied, j.Pending = ptr(r.Value.applied), ptr(r.Value.pending)
+				}
+				j.jsonFleetDrift = fleetDriftJSON(r.Value)
 			default:
 				j.Applied, j.Pending = ptr(r.Value.applied), ptr(r.Value.pending)
 			}
+			j.jsonFleetLint = fleetLintJSON(r.Value.lint) // lint, apply --lint
 		}
 		doc.Targets = append(doc.Targets, j)
 	}

@@ -27,6 +27,7 @@ type lintCmd struct {
 	Offline bool `help:"Lint every file without connecting, even when connection settings are given."`
 	Measure bool `help:"Also run the migrations in a dev database (a scratch database, never the target: see --dev-url) and report the locks, rewrites and scans PostgreSQL itself reports."`
 	devFlags
+	fanoutFlags
 }
 
 func (c *lintCmd) Help() string {
@@ -41,7 +42,11 @@ $PGHOST, $PGHOSTADDR or $PGDATABASE) every file is linted on its own, as if
 the files before it were applied. With them, only the migrations pending in
 that database are linted, as one run (what one of them creates is new for
 the next), the server's version decides the version-dependent rules, and
-each finding says how big its relation is there (read-only).
+each finding says how big its relation is there (read-only). With
+--targets, --each-database or --each-schema, each target's pending
+migrations are linted so (the files read once), its findings printed under
+its name, then one summary row per target; --measure, --offline and
+--format github or sarif do not go with them.
 
 A lock timeout counts when --lock-timeout, the file's '-- pgmig
 lock-timeout 2s' header, or a SET lock_timeout before the statement sets one.
@@ -66,7 +71,8 @@ Examples:
   pgmig lint --format sarif ./migrations > lint.sarif
   pgmig lint --url postgres://app@db/app --json ./migrations   # pending migrations only
   pgmig lint --measure ./migrations            # measured on a throwaway local cluster
-  pgmig lint --measure --dev-url postgres://dev@localhost/postgres ./migrations`
+  pgmig lint --measure --dev-url postgres://dev@localhost/postgres ./migrations
+  pgmig lint --each-database 'tenant\_%' --json ./migrations   # each tenant's pending migrations`
 }
 
 // Validate checks the flags once, before anything runs.
@@ -87,6 +93,9 @@ func (c *lintCmd) Validate() error {
 }
 
 func (c *lintCmd) Run(ctx context.Context, a *app) error {
+	if c.fanout() {
+		return c.runFleet(ctx, a)
+	}
 	res, err := c.lint(ctx, a)
 	out := newLintOutput(a, c.Dir)
 	out.measuredOn = c.measuredOn
