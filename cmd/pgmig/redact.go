@@ -46,16 +46,22 @@ func (r *redactor) redact(s string) string {
 	return s
 }
 
-// writer wraps w so that secrets never reach it.
-func (r *redactor) writer(w io.Writer) io.Writer { return redactWriter{r: r, w: w} }
+// writer wraps w so that secrets never reach it. Its writes are
+// serialised: the targets of a fan-out log from goroutines of their own,
+// and w (a buffer in tests) need not be safe for concurrent use.
+func (r *redactor) writer(w io.Writer) io.Writer { return &redactWriter{r: r, w: w} }
 
 type redactWriter struct {
-	r *redactor
-	w io.Writer
+	r  *redactor
+	mu sync.Mutex
+	w  io.Writer
 }
 
-func (rw redactWriter) Write(p []byte) (int, error) {
-	if _, err := io.WriteString(rw.w, rw.r.redact(string(p))); err != nil {
+func (rw *redactWriter) Write(p []byte) (int, error) {
+	s := rw.r.redact(string(p))
+	rw.mu.Lock()
+	defer rw.mu.Unlock()
+	if _, err := io.WriteString(rw.w, s); err != nil {
 		return 0, err
 	}
 	return len(p), nil
