@@ -10,6 +10,7 @@ import (
 
 	"github.com/lib/pq"
 	"github.com/pgmig/pgmig/migrator"
+	"github.com/pgmig/pgmig/migrator/dirfs"
 	"github.com/rs/zerolog"
 )
 
@@ -84,7 +85,7 @@ func (f *folderFlags) openWith(a *app, connect bool, opts ...migrator.Option) (*
 			warm <- err
 		}()
 	}
-	m, err := migrator.New(db, os.DirFS(f.Dir), opts...)
+	m, err := migrator.New(db, dirfs.New(f.Dir), opts...)
 	if err != nil {
 		db.Close()
 		return nil, err

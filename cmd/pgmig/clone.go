@@ -4,11 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/pgmig/pgmig/migrator"
+	"github.com/pgmig/pgmig/migrator/dirfs"
 	"github.com/pgmig/pgmig/migrator/templatedb"
 )
 
@@ -43,7 +43,7 @@ func (c *cloneCmd) Run(ctx context.Context, a *app) error {
 	if err := checkFolder(c.Dir); err != nil {
 		return err
 	}
-	files, err := migrator.ReadFiles(os.DirFS(c.Dir))
+	files, err := migrator.ReadFiles(dirfs.New(c.Dir))
 	if err != nil {
 		return err
 	}

@@ -3,10 +3,10 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 
 	"github.com/pgmig/pgmig/migrator"
+	"github.com/pgmig/pgmig/migrator/dirfs"
 	"github.com/pgmig/pgmig/migrator/lint"
 )
 
@@ -34,11 +34,11 @@ func (c *validateCmd) Run(a *app) error {
 	var res *migrator.ValidateResult
 	err := checkFolder(c.Dir)
 	if err == nil {
-		res, err = migrator.Validate(os.DirFS(c.Dir))
+		res, err = migrator.Validate(dirfs.New(c.Dir))
 	}
 	var syntax []lint.Finding
 	if err == nil {
-		syntax, err = lint.Syntax(os.DirFS(c.Dir), res.Migrations)
+		syntax, err = lint.Syntax(dirfs.New(c.Dir), res.Migrations)
 	}
 	var fe *migrator.FileError
 	if errors.As(err, &fe) && slices.ContainsFunc(fe.Problems, func(p migrator.FileProblem) bool { return p.RunRule }) {
