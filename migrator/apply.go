@@ -73,12 +73,19 @@ func (m *Migrator) ApplyTo(ctx context.Context, target int) (_ *ApplyResult, err
 		return res, &ConnectError{Err: cerr}
 	}
 	defer conn.Close()
-	pid, err := m.lock(ctx, conn)
+	// The no-op check rides on the first lock attempt when a run that
+	// finds every file applied would do nothing else: no target below the
+	// last file, nothing to create.
+	noop := target == 0 || target == len(m.migrations)
+	pid, found, err := m.lock(ctx, conn, noop)
 	if err != nil {
 		return res, err
 	}
 	s := &session{conn: conn, pid: pid}
 	defer func() {
+		if found != nil {
+			return // the server released the lock in the no-op check
+		}
 		if !m.unlock(ctx, conn, pid) {
 			// The unlock reached another server process: the lock stays
 			// on process pid, which the error must say whatever else
@@ -97,17 +104,24 @@ func (m *Migrator) ApplyTo(ctx context.Context, target int) (_ *ApplyResult, err
 		}
 	}()
 
-	table, exists, err := m.resolveTable(ctx, conn)
-	if err != nil {
+	var table trackingTable
+	var exists bool
+	var rows []appliedRow
+	if found != nil {
+		table, exists, rows = found.table, true, found.rows
+	} else if table, exists, err = m.resolveTable(ctx, conn); err != nil {
 		return res, m.asConnectionLost(ctx, err, "looking up the tracking table", nil, 0)
 	}
-	var rows []appliedRow
-	if exists {
+	switch {
+	case found != nil:
+	case exists:
 		if rows, err = readApplied(ctx, conn, table); err != nil {
 			return res, m.asConnectionLost(ctx, err, "reading the tracking table", nil, 0)
 		}
-	} else if err := m.checkElsewhere(ctx, conn); err != nil {
-		return res, m.asConnectionLost(ctx, err, "looking up the tracking table", nil, 0)
+	default:
+		if err := m.checkElsewhere(ctx, conn); err != nil {
+			return res, m.asConnectionLost(ctx, err, "looking up the tracking table", nil, 0)
+		}
 	}
 	sts := statusOfFiles(m.fsys, m.migrations, rows)
 	if err := integrityError(sts); err != nil {

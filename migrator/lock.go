@@ -34,7 +34,10 @@ func (h LockHolder) String() string {
 // It fails with a *ReadOnlyError, before taking anything, on a hot standby
 // or a read-only session, and with a *PoolerError when the connection does
 // not own its server session.
-func (m *Migrator) lock(ctx context.Context, conn *sql.Conn) (pid int, err error) {
+//
+// With noop, the first attempt also checks whether the run has nothing to
+// do (see noop.go); found is then non-nil and the lock already released.
+func (m *Migrator) lock(ctx context.Context, conn *sql.Conn, noop bool) (pid int, found *noopFound, err error) {
 	start := time.Now()
 	var deadline time.Time
 	if m.opts.lockWait > 0 {
@@ -44,39 +47,47 @@ func (m *Migrator) lock(ctx context.Context, conn *sql.Conn) (pid int, err error
 	var lastReport time.Time
 	var lastPause time.Duration // idle time before the current attempt
 	for attempt := 1; ; attempt++ {
-		var standby, readOnly, heldBefore, ok bool
-		err := conn.QueryRowContext(ctx, pgsql.Render(pgsql.TryLock, "key", m.opts.lockKeyLiteral())).
-			Scan(&standby, &readOnly, &heldBefore, &ok, &pid)
+		var st lockState
+		var err error
+		if attempt == 1 && noop {
+			st, found, err = m.firstLockAttempt(ctx, conn)
+		} else {
+			err = conn.QueryRowContext(ctx, pgsql.Render(pgsql.TryLock, "key", m.opts.lockKeyLiteral())).
+				Scan(&st.standby, &st.readOnly, &st.heldBefore, &st.ok, &st.pid)
+		}
+		standby, readOnly, heldBefore, ok := st.standby, st.readOnly, st.heldBefore, st.ok
+		pid = st.pid
 		if err != nil {
 			if attempt == 1 || ctx.Err() != nil || !connectionLost(err) {
 				// The lock query is the first one: a failure here is a connection problem.
-				return 0, &ConnectError{Err: err}
+				return 0, nil, &ConnectError{Err: err}
 			}
 			lerr := &ConnectionLostError{During: "waiting for the migration lock", Err: err, Timeout: lookupTimeout(ctx, m.db, err)}
 			// Between two polls the session is idle: a server that closed
 			// it without a word most likely applied idle_session_timeout.
 			explainSilentLoss(ctx, m.db, lerr, "idle_session_timeout", lastPause)
-			return 0, lerr
+			return 0, nil, lerr
 		}
 		if standby || readOnly {
-			return 0, m.readOnlyError(ctx, conn, standby)
+			return 0, nil, m.readOnlyError(ctx, conn, standby)
 		}
 		if ok && heldBefore {
 			// Another client's lock on a shared server session: undo this
-			// call's share of it, which leaves theirs in place.
-			released := m.unlock(ctx, conn, pid)
-			return 0, &PoolerError{PID: pid, Stranded: !released, Reason: "the server process given to this connection already held the migration lock " +
+			// call's share of it (unless the no-op check did), which leaves
+			// theirs in place.
+			released := found != nil || m.unlock(ctx, conn, pid)
+			return 0, nil, &PoolerError{PID: pid, Stranded: !released, Reason: "the server process given to this connection already held the migration lock " +
 				"before pgmig asked for it, so it serves another client's session too"}
 		}
 		if ok {
 			if waited := time.Since(start); waited > time.Second {
 				m.opts.log.Info("migration lock taken", "waited", waited)
 			}
-			return pid, nil
+			return pid, found, nil
 		}
 		now := time.Now()
 		if !deadline.IsZero() && !now.Before(deadline) {
-			return 0, &LockTimeoutError{Waited: now.Sub(start), Holders: m.lockHolders(ctx, conn)}
+			return 0, nil, &LockTimeoutError{Waited: now.Sub(start), Holders: m.lockHolders(ctx, conn)}
 		}
 		if lastReport.IsZero() || now.Sub(lastReport) >= lockReportInterval {
 			lastReport = now
@@ -97,7 +108,7 @@ func (m *Migrator) lock(ctx context.Context, conn *sql.Conn) (pid int, err error
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return 0, ctx.Err()
+			return 0, nil, ctx.Err()
 		case <-t.C:
 		}
 		pause = min(pause*2, m.opts.lockPoll)

@@ -57,7 +57,7 @@ func (m *Migrator) MarkApplied(ctx context.Context, through int) (_ *MarkResult,
 		return nil, &ConnectError{Err: cerr}
 	}
 	defer conn.Close()
-	pid, err := m.lock(ctx, conn)
+	pid, _, err := m.lock(ctx, conn, false)
 	if err != nil {
 		return nil, err
 	}

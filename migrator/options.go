@@ -126,6 +126,16 @@ func (o options) regclassLiteral() string {
 	return pq.QuoteLiteral(name)
 }
 
+// qualifiedTable is the tracking table as an SQL name, schema-qualified
+// only when the user gave a schema (else search_path decides).
+func (o options) qualifiedTable() string {
+	name := pq.QuoteIdentifier(o.table)
+	if o.schema != "" {
+		name = pq.QuoteIdentifier(o.schema) + "." + name
+	}
+	return name
+}
+
 // displayTable is the tracking table's name as the user gave it.
 func (o options) displayTable() string {
 	if o.schema != "" {

@@ -53,12 +53,24 @@ var requiredColumns = []struct {
 // resolveTable finds the tracking table through search_path (or the
 // explicit schema) and checks its shape. exists is false when there is none.
 func (m *Migrator) resolveTable(ctx context.Context, q queryer) (t trackingTable, exists bool, err error) {
-	display := m.opts.displayTable()
-	rows, err := q.QueryContext(ctx, pgsql.Render(pgsql.TableColumns, "regclass", m.opts.regclassLiteral()))
+	rows, err := q.QueryContext(ctx, m.tableColumnsQuery())
 	if err != nil {
-		return t, false, fmt.Errorf("looking up tracking table %s: %w", display, err)
+		return t, false, fmt.Errorf("looking up tracking table %s: %w", m.opts.displayTable(), err)
 	}
 	defer rows.Close()
+	return m.tableFromColumns(rows)
+}
+
+// tableColumnsQuery is the query whose result tableFromColumns reads.
+func (m *Migrator) tableColumnsQuery() string {
+	return pgsql.Render(pgsql.TableColumns, "regclass", m.opts.regclassLiteral())
+}
+
+// tableFromColumns reads the current result set of rows, the answer to
+// tableColumnsQuery, to its end (so that a result set after it can be
+// read) and checks the table's layout.
+func (m *Migrator) tableFromColumns(rows *sql.Rows) (t trackingTable, exists bool, err error) {
+	display := m.opts.displayTable()
 	cols := map[string]string{}
 	var schema, kind string
 	for rows.Next() {
@@ -67,7 +79,7 @@ func (m *Migrator) resolveTable(ctx context.Context, q queryer) (t trackingTable
 			return t, false, fmt.Errorf("looking up tracking table %s: %w", display, err)
 		}
 		if !reg.Valid {
-			return t, false, rows.Err()
+			continue // no such table: one row of NULLs
 		}
 		schema, kind = nsp.String, rk.String
 		if col.Valid {
@@ -112,11 +124,7 @@ func (m *Migrator) resolveTable(ctx context.Context, q queryer) (t trackingTable
 // createTable creates the tracking table with its row 0 and returns it.
 // Call it with the migration lock held, once resolveTable found none.
 func (m *Migrator) createTable(ctx context.Context, conn *sql.Conn) (trackingTable, error) {
-	name := pq.QuoteIdentifier(m.opts.table)
-	if m.opts.schema != "" {
-		name = pq.QuoteIdentifier(m.opts.schema) + "." + name
-	}
-	if _, err := conn.ExecContext(ctx, pgsql.Render(pgsql.CreateTable, "table", name)); err != nil {
+	if _, err := conn.ExecContext(ctx, pgsql.Render(pgsql.CreateTable, "table", m.opts.qualifiedTable())); err != nil {
 		rollback(ctx, conn)
 		return trackingTable{}, fmt.Errorf("creating tracking table %s: %w", m.opts.displayTable(), err)
 	}

@@ -1,0 +1,178 @@
+package migrator_test
+
+import (
+	"context"
+	"database/sql"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/pgmig/pgmig/migrator"
+	"github.com/pgmig/pgmig/migrator/migratortest"
+)
+
+// queryCounter is a TCP proxy in front of a test database that counts the
+// queries clients send through it: simple-protocol Query messages, each a
+// round trip.
+type queryCounter struct {
+	queries atomic.Int64
+}
+
+// countQueries starts a queryCounter in front of d and returns it with a
+// handle that connects through it. Tests on a Unix-socket server skip.
+func countQueries(t *testing.T, d *migratortest.Database) (*queryCounter, *sql.DB) {
+	t.Helper()
+	host, port := "", "5432"
+	for _, kv := range strings.Fields(d.DSN) {
+		k, v, _ := strings.Cut(kv, "=")
+		switch k {
+		case "host":
+			host = v
+		case "port":
+			port = v
+		}
+	}
+	if host == "" || strings.HasPrefix(host, "/") {
+		t.Skip("the test server is reached over a Unix socket; counting needs TCP")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	c := &queryCounter{}
+	go func() {
+		for {
+			client, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			server, err := net.Dial("tcp", net.JoinHostPort(host, port))
+			if err != nil {
+				client.Close()
+				continue
+			}
+			go func() { _, _ = io.Copy(client, server); client.Close() }()
+			go func() { c.forward(server, client); server.Close() }()
+		}
+	}()
+	db, err := sql.Open("postgres", d.DSN+fmt.Sprintf(" host=127.0.0.1 port=%d", ln.Addr().(*net.TCPAddr).Port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return c, db
+}
+
+// forward copies the client's messages to the server, counting queries:
+// the start-up message (length first, no type byte), then typed messages.
+func (c *queryCounter) forward(server io.Writer, client io.Reader) {
+	var head [5]byte
+	if _, err := io.ReadFull(client, head[:4]); err != nil {
+		return
+	}
+	n := int64(binary.BigEndian.Uint32(head[:4])) - 4
+	if _, err := server.Write(head[:4]); err != nil {
+		return
+	}
+	if _, err := io.CopyN(server, client, n); err != nil {
+		return
+	}
+	for {
+		if _, err := io.ReadFull(client, head[:]); err != nil {
+			return
+		}
+		if head[0] == 'Q' {
+			c.queries.Add(1)
+		}
+		if _, err := server.Write(head[:]); err != nil {
+			return
+		}
+		if _, err := io.CopyN(server, client, int64(binary.BigEndian.Uint32(head[1:]))-4); err != nil {
+			return
+		}
+	}
+}
+
+// TestNoopIsOneRoundTrip: a run with nothing to do sends one query after
+// connecting, and leaves the lock free although its session stays open in
+// the pool.
+func TestNoopIsOneRoundTrip(t *testing.T) {
+	d := migratortest.NewDatabase(t)
+	fsys := migratortest.GenerateMigrations(20)
+	mustApply(t, d.DB, fsys)
+	c, db := countQueries(t, d)
+	m, err := migrator.New(db, fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := m.Apply(context.Background())
+	if err != nil || len(res.Applied) != 0 || res.AlreadyApplied != 20 || res.Table != "public.migrations" {
+		t.Fatalf("no-op: %+v, %v", res, err)
+	}
+	if n := c.queries.Load(); n != 1 {
+		t.Errorf("a no-op run sent %d queries, want 1", n)
+	}
+	if n := db.Stats().OpenConnections; n != 1 {
+		t.Errorf("the no-op run's connection is not kept open in the pool (%d open): the lock check below proves nothing", n)
+	}
+	assertLockFree(t, d.DB)
+	// A pending file: the lock is held through the run, released after.
+	c.queries.Store(0)
+	more := migratortest.GenerateMigrations(21)
+	m, err = migrator.New(db, more)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := m.Apply(context.Background()); err != nil || len(res.Applied) != 1 {
+		t.Fatalf("apply of one more: %+v, %v", res, err)
+	}
+	if n := c.queries.Load(); n < 3 {
+		t.Errorf("a run that applied a file sent %d queries", n)
+	}
+	assertLockFree(t, d.DB)
+}
+
+// assertLockFree fails unless another session can take the migration lock.
+func assertLockFree(t *testing.T, db *sql.DB) {
+	t.Helper()
+	var ok bool
+	if err := db.QueryRow("SELECT pg_try_advisory_lock($1)", migrator.LockKey).Scan(&ok); err != nil {
+		t.Fatal(err)
+	}
+	if !ok {
+		t.Fatal("the migration lock is still held after the run")
+	}
+	if _, err := db.Exec("SELECT pg_advisory_unlock_all()"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestNoopUnderRepeatableRead: with a stricter default isolation the one
+// query string would read the table with a snapshot older than the lock,
+// so the no-op check stands aside and the run reads the rows as usual.
+func TestNoopUnderRepeatableRead(t *testing.T) {
+	d := migratortest.NewDatabase(t)
+	fsys := migratortest.GenerateMigrations(5)
+	mustApply(t, d.DB, fsys)
+	if _, err := d.DB.Exec(fmt.Sprintf("ALTER DATABASE %q SET default_transaction_isolation = 'repeatable read'", d.Name)); err != nil {
+		t.Fatal(err)
+	}
+	c, db := countQueries(t, d)
+	m, err := migrator.New(db, fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := m.Apply(context.Background())
+	if err != nil || len(res.Applied) != 0 || res.AlreadyApplied != 5 {
+		t.Fatalf("no-op under repeatable read: %+v, %v", res, err)
+	}
+	if n := c.queries.Load(); n < 2 {
+		t.Errorf("the no-op check released the lock under repeatable read (%d queries)", n)
+	}
+	assertLockFree(t, d.DB)
+}
