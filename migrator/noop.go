@@ -116,7 +116,10 @@ func (m *Migrator) firstLockAttempt(ctx context.Context, conn *sql.Conn) (st loc
 	var same, released bool
 	if err := rows.Scan(&n, &same, &released); err != nil {
 		// Whether the release ran is unknown: stop rather than write
-		// without the lock.
+		// without the lock, and end the session, which ends a lock it
+		// may still hold.
+		rows.Close()
+		discard(conn)
 		return st, nil, err
 	}
 	if !released {
