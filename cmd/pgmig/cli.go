@@ -29,7 +29,7 @@ type Globals struct {
 
 // CLI is pgmig's command line.
 type CLI struct {
-	Globals
+	rootFlags
 
 	Apply      applyCmd         `cmd:"" help:"Apply pending migrations from a folder."`
 	Status     statusCmd        `cmd:"" help:"Show the state of every migration (read-only)."`
@@ -48,5 +48,10 @@ type CLI struct {
 	Adopt      adoptCmd         `cmd:"" help:"Record what goose, golang-migrate, tern, dbmate or Flyway applied, without running it (shows the plan; --yes writes)."`
 	Version    versionCmd       `cmd:"" help:"Print pgmig's version."`
 	Completion completionCmd    `cmd:"" help:"Print the shell line that completes pgmig's commands and flags (bash, zsh, fish)."`
-	V          kong.VersionFlag `name:"version" help:"Print pgmig's version and exit." env:"-"`
+}
+
+// rootFlags are the flags before any command.
+type rootFlags struct {
+	Globals
+	V kong.VersionFlag `name:"version" help:"Print pgmig's version and exit." env:"-"`
 }

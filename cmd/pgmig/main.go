@@ -42,9 +42,9 @@ func runWithStdin(stdin io.Reader, args []string, stdout, stderr io.Writer) int 
 	stdout = red.writer(stdout)
 	var cli CLI
 	exitCalled := -1
-	parser, err := kong.New(&cli,
+	options := []kong.Option{
 		kong.Name("pgmig"),
-		kong.Description(description+"\n\n"+exitCodeHelp()),
+		kong.Description(description + "\n\n" + exitCodeHelp()),
 		kong.Writers(stdout, stderr),
 		kong.Exit(func(code int) { exitCalled = code }),
 		kong.UsageOnError(),
@@ -54,22 +54,38 @@ func runWithStdin(stdin io.Reader, args []string, stdout, stderr io.Writer) int 
 		// except --url (PGMIG_DATABASE_URL has its own rule), --version,
 		// and the confirmations of destructive commands.
 		kong.DefaultEnvars("PGMIG"),
-	)
-	if err != nil {
-		fmt.Fprintln(stderr, "pgmig: internal error:", err)
-		return exitFailure
 	}
-	if completeCommandLine(parser) {
-		return exitOK
+	// The grammar of the one command named, when the arguments name one
+	// plainly: building every command's costs a run several milliseconds.
+	// Anything else, and any error, goes through the whole grammar, which
+	// gives help, completion and messages.
+	var kctx *kong.Context
+	var err error
+	if cmd, ok := cli.single(args); ok && os.Getenv("COMP_LINE") == "" {
+		if parser, perr := kong.New(&cli.rootFlags, append(options, cmd)...); perr == nil {
+			if kctx, err = parser.Parse(args); err != nil || exitCalled >= 0 {
+				kctx, exitCalled, cli = nil, -1, CLI{}
+			}
+		}
 	}
-	kctx, err := parser.Parse(args)
-	if exitCalled >= 0 { // --help or --version printed and asked to exit
-		return exitCalled
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "pgmig: %s\n", red.redact(err.Error()))
-		fmt.Fprintln(stderr, "run 'pgmig --help' for usage")
-		return exitUsage
+	if kctx == nil {
+		parser, err := kong.New(&cli, options...)
+		if err != nil {
+			fmt.Fprintln(stderr, "pgmig: internal error:", err)
+			return exitFailure
+		}
+		if completeCommandLine(parser) {
+			return exitOK
+		}
+		kctx, err = parser.Parse(args)
+		if exitCalled >= 0 { // --help or --version printed and asked to exit
+			return exitCalled
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "pgmig: %s\n", red.redact(err.Error()))
+			fmt.Fprintln(stderr, "run 'pgmig --help' for usage")
+			return exitUsage
+		}
 	}
 
 	app := &app{stdout: stdout, stderr: stderr, red: red, globals: &cli.Globals, stdin: stdin}
