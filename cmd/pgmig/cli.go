@@ -31,23 +31,23 @@ type Globals struct {
 type CLI struct {
 	rootFlags
 
-	Apply      applyCmd         `cmd:"" help:"Apply pending migrations from a folder."`
-	Status     statusCmd        `cmd:"" help:"Show the state of every migration (read-only)."`
-	Verify     verifyCmd        `cmd:"" help:"Fail unless the database is fully migrated and intact (read-only)."`
-	Validate   validateCmd      `cmd:"" help:"Check the migration files alone, without a database."`
-	Lint       lintCmd          `cmd:"" help:"Find the migrations that would lock or rewrite a busy table (read-only)."`
-	Plan       planCmd          `cmd:"" help:"Show what apply would run, changing nothing."`
-	Drift      driftCmd         `cmd:"" help:"Compare the database's schema with what its migrations build (read-only on the database)."`
-	Schema     schemaCmd        `cmd:"" help:"Print the schema the migrations build as a deterministic SQL text, or --check a committed one."`
-	New        newCmd           `cmd:"" help:"Create the next migration file."`
-	Createdb   createdbCmd      `cmd:"" help:"Create the database if it does not exist."`
-	Dropdb     dropdbCmd        `cmd:"" help:"Drop the database (asks first; --yes in scripts)."`
-	Reset      resetCmd         `cmd:"" help:"Drop, create and migrate the database: dropdb + createdb + apply (asks first)."`
-	Clone      cloneCmd         `cmd:"" help:"Create a database with every migration applied, copied from a template built once per set of files."`
-	Renumber   renumberCmd      `cmd:"" help:"Move the migrations a merged branch added to the end of the numbering."`
-	Adopt      adoptCmd         `cmd:"" help:"Record what goose, golang-migrate, tern, dbmate or Flyway applied, without running it (shows the plan; --yes writes)."`
-	Version    versionCmd       `cmd:"" help:"Print pgmig's version."`
-	Completion completionCmd    `cmd:"" help:"Print the shell line that completes pgmig's commands and flags (bash, zsh, fish)."`
+	Apply      applyCmd      `cmd:"" help:"Apply pending migrations from a folder."`
+	Status     statusCmd     `cmd:"" help:"Show the state of every migration (read-only)."`
+	Verify     verifyCmd     `cmd:"" help:"Fail unless the database is fully migrated and intact (read-only)."`
+	Validate   validateCmd   `cmd:"" help:"Check the migration files alone, without a database."`
+	Lint       lintCmd       `cmd:"" help:"Find the migrations that would lock or rewrite a busy table (read-only)."`
+	Plan       planCmd       `cmd:"" help:"Show what apply would run, changing nothing."`
+	Drift      driftCmd      `cmd:"" help:"Compare the database's schema with what its migrations build (read-only on the database)."`
+	Schema     schemaCmd     `cmd:"" help:"Print the schema the migrations build as a deterministic SQL text, or --check a committed one."`
+	New        newCmd        `cmd:"" help:"Create the next migration file."`
+	Createdb   createdbCmd   `cmd:"" help:"Create the database if it does not exist."`
+	Dropdb     dropdbCmd     `cmd:"" help:"Drop the database (asks first; --yes in scripts)."`
+	Reset      resetCmd      `cmd:"" help:"Drop, create and migrate the database: dropdb + createdb + apply (asks first)."`
+	Clone      cloneCmd      `cmd:"" help:"Create a database with every migration applied, copied from a template built once per set of files."`
+	Renumber   renumberCmd   `cmd:"" help:"Move the migrations a merged branch added to the end of the numbering."`
+	Adopt      adoptCmd      `cmd:"" help:"Record what goose, golang-migrate, tern, dbmate or Flyway applied, without running it (shows the plan; --yes writes)."`
+	Version    versionCmd    `cmd:"" help:"Print pgmig's version."`
+	Completion completionCmd `cmd:"" help:"Print the shell line that completes pgmig's commands and flags (bash, zsh, fish)."`
 }
 
 // rootFlags are the flags before any command.

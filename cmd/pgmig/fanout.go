@@ -10,6 +10,7 @@ import (
 
 	"github.com/lib/pq"
 	"github.com/pgmig/pgmig/migrator"
+	"github.com/pgmig/pgmig/migrator/dirfs"
 	"github.com/pgmig/pgmig/migrator/fleet"
 )
 
@@ -82,7 +83,7 @@ func (f *fanoutFlags) runFleetOn(ctx context.Context, a *app, command string, fo
 	if err := checkFolder(folder.Dir); err != nil {
 		return err
 	}
-	files, err := migrator.ReadFiles(os.DirFS(folder.Dir))
+	files, err := migrator.ReadFiles(dirfs.New(folder.Dir))
 	if err != nil {
 		return err
 	}

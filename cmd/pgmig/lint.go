@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pgmig/pgmig/migrator"
+	"github.com/pgmig/pgmig/migrator/dirfs"
 	"github.com/pgmig/pgmig/migrator/lint"
 	pgsql "github.com/pgmig/pgmig/sql"
 )
@@ -129,7 +130,7 @@ func (c *lintCmd) lint(ctx context.Context, a *app) (*lint.Result, error) {
 	if c.PGVersion != 0 {
 		opts = append(opts, lint.WithPGVersion(c.PGVersion))
 	}
-	fsys := os.DirFS(c.Dir)
+	fsys := dirfs.New(c.Dir)
 	if c.Offline || !connectionGiven(a.globals.URL) {
 		v, err := migrator.Validate(fsys)
 		if err != nil {
