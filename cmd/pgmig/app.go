@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/lib/pq"
 	"github.com/pgmig/pgmig/migrator"
@@ -73,28 +74,37 @@ func (f *folderFlags) openWith(a *app, connect bool, opts ...migrator.Option) (*
 	}
 	// Connect while the files are read and hashed. The handshake sends no
 	// SQL, and a file error still comes first.
+	// Debug logs time both: where a run's time goes.
 	warm := make(chan error, 1)
+	var connectTook time.Duration
 	if !connect {
 		warm <- nil
 	} else {
 		go func() {
+			start := time.Now()
 			conn, err := db.Conn(context.Background())
 			if err == nil {
 				conn.Close() // back to the pool, for the command's first query
 			}
+			connectTook = time.Since(start)
 			warm <- err
 		}()
 	}
+	start := time.Now()
 	m, err := migrator.New(db, dirfs.New(f.Dir), opts...)
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
+	a.log.Debug().Int("files", len(m.Migrations())).Dur("duration", time.Since(start)).Msg("migration files read and checked")
 	// A database that does not exist yet may be created first (apply
 	// --create-db); any other failure is the command's.
 	if err := <-warm; err != nil && pq.As(err, "3D000") == nil {
 		db.Close()
 		return nil, settings.explainConnectError(err, "")
+	}
+	if connect {
+		a.log.Debug().Dur("duration", connectTook).Msg("connected (while the files were read)")
 	}
 	return &opened{migrator: m, settings: settings, db: db}, nil
 }
