@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pgmig/pgmig/migrator/dirfs"
 	"github.com/pgmig/pgmig/migrator/migratortest"
 )
 
@@ -25,7 +26,7 @@ func benchDirFS(b *testing.B, fsys fs.FS) fs.FS {
 // the migration sets that make bench applies.
 func BenchmarkLoadMigrations(b *testing.B) {
 	for _, n := range []int{1000, 10000} {
-		for _, src := range []string{"MapFS", "DirFS"} {
+		for _, src := range []string{"MapFS", "DirFS", "dirfs"} {
 			b.Run(fmt.Sprintf("%s/%d", src, n), func(b *testing.B) {
 				mapFS := migratortest.GenerateMigrations(n)
 				var size int64
@@ -33,8 +34,15 @@ func BenchmarkLoadMigrations(b *testing.B) {
 					size += int64(len(f.Data))
 				}
 				var fsys fs.FS = mapFS
-				if src == "DirFS" {
+				switch src {
+				case "DirFS":
 					fsys = benchDirFS(b, mapFS)
+				case "dirfs":
+					dir := b.TempDir()
+					if err := os.CopyFS(dir, mapFS); err != nil {
+						b.Fatal(err)
+					}
+					fsys = dirfs.New(dir)
 				}
 				b.SetBytes(size)
 				b.ReportAllocs()

@@ -63,6 +63,7 @@ func loadMigrations(fsys fs.FS, strict bool) ([]Migration, error) {
 	report := func(file, format string, args ...any) {
 		problems = append(problems, FileProblem{File: file, Problem: fmt.Sprintf(format, args...)})
 	}
+	files = make([]loaded, 0, len(entries))
 	for _, e := range entries {
 		file := e.Name()
 		if strings.HasPrefix(file, ".") || e.IsDir() {
@@ -98,7 +99,8 @@ func loadMigrations(fsys fs.FS, strict bool) ([]Migration, error) {
 		files = append(files, loaded{m: Migration{ID: pn.ID, Name: pn.Name, File: file}})
 	}
 	readAll(fsys, files)
-	var migs, numbered []Migration // valid files; every parsed name, for the numbering check
+	// Valid files; every parsed name, for the numbering check.
+	migs, numbered := make([]Migration, 0, len(files)), make([]Migration, 0, len(files))
 	for _, f := range files {
 		numbered = append(numbered, f.m)
 		if f.problem != "" {
