@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -210,29 +211,48 @@ func (s *state[R]) report(change func(*Progress)) {
 
 // runTarget opens target t, runs the operation and closes it.
 func (s *state[R]) runTarget(ctx context.Context, t Target) (R, error) {
-	var zero R
+	m, db, err := Open(s.files, t, s.r.Logger, s.r.Options...)
+	if err != nil {
+		var zero R
+		return zero, err
+	}
+	defer db.Close()
+	return s.op(ctx, t, m)
+}
+
+// Open returns a Migrator of target t over files, and the *sql.DB under
+// it (one connection, opened at the first query; the caller closes it),
+// set up as Run sets up each target: opts, then a logger of logger's with
+// the target's name, and for a tenant schema search_path with the schema
+// first, the tracking table schema.migrations and [SchemaLockKey] of the
+// schema. Use it for work on a target beside what Run's operation does
+// with its Migrator.
+func Open(files *migrator.Files, t Target, logger *slog.Logger, opts ...migrator.Option) (*migrator.Migrator, *sql.DB, error) {
 	cfg := t.Config.Clone()
-	opts := append([]migrator.Option(nil), s.r.Options...)
-	if s.r.Logger != nil {
-		opts = append(opts, migrator.WithLogger(s.r.Logger.With("target", t.Name)))
+	opts = slices.Clone(opts)
+	if logger != nil {
+		opts = append(opts, migrator.WithLogger(logger.With("target", t.Name)))
 	}
 	if t.Schema != "" {
+		if cfg.Runtime == nil {
+			cfg.Runtime = map[string]string{}
+		}
 		cfg.Runtime["search_path"] = schemaSearchPath(t.Schema, cfg.Runtime["search_path"])
 		opts = append(opts, migrator.WithTable(pq.QuoteIdentifier(t.Schema)+"."+migrator.DefaultTable),
 			migrator.WithLockKey(SchemaLockKey(t.Schema)))
 	}
 	connector, err := pq.NewConnectorConfig(cfg)
 	if err != nil {
-		return zero, &migrator.ConnectError{Err: err}
+		return nil, nil, &migrator.ConnectError{Err: err}
 	}
 	db := sql.OpenDB(connector)
-	defer db.Close()
 	db.SetMaxOpenConns(1)
-	m, err := s.files.New(db, opts...)
+	m, err := files.New(db, opts...)
 	if err != nil {
-		return zero, err
+		db.Close()
+		return nil, nil, err
 	}
-	return s.op(ctx, t, m)
+	return m, db, nil
 }
 
 // schemaSearchPath puts schema first on the search path rest (public when
