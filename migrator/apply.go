@@ -108,6 +108,9 @@ func (m *Migrator) ApplyTo(ctx context.Context, target int) (_ *ApplyResult, err
 	var exists bool
 	var rows []appliedRow
 	if found != nil {
+		if found.err != nil {
+			return res, found.err
+		}
 		table, exists, rows = found.table, true, found.rows
 	} else if table, exists, err = m.resolveTable(ctx, conn); err != nil {
 		return res, m.asConnectionLost(ctx, err, "looking up the tracking table", nil, 0)

@@ -25,6 +25,7 @@ import (
 type noopFound struct {
 	table trackingTable
 	rows  []appliedRow // the rows the digest stood for
+	err   error        // the table's layout is not a tracking table's
 }
 
 // row0Name and row0Hash are postgres-migrations' built-in row 0
@@ -72,8 +73,8 @@ func noopDigest(rows []appliedRow) string {
 func (m *Migrator) noopQuery() string {
 	key := m.opts.lockKeyLiteral()
 	return pgsql.Render(pgsql.TryLock, "key", key) + ";\n" +
-		m.tableColumnsQuery() + ";\n" +
-		pgsql.Render(pgsql.NoopCheck, "table", m.opts.qualifiedTable(), "digest", pq.QuoteLiteral(noopDigest(m.noopRows())), "key", key)
+		pgsql.Render(pgsql.NoopCheck, "table", m.opts.qualifiedTable(), "regclass", m.opts.regclassLiteral(),
+			"digest", pq.QuoteLiteral(noopDigest(m.noopRows())), "key", key)
 }
 
 // lockState is the answer to sql/try_lock.sql.
@@ -105,16 +106,13 @@ func (m *Migrator) firstLockAttempt(ctx context.Context, conn *sql.Conn) (st loc
 	}
 	for rows.Next() { // the lock statement has one row
 	}
-	if !rows.NextResultSet() {
-		return st, nil, nil
-	}
-	table, exists, terr := m.tableFromColumns(rows)
-	if terr != nil || !exists || !rows.NextResultSet() || !rows.Next() {
+	if !rows.NextResultSet() || !rows.Next() {
 		return st, nil, nil
 	}
 	var n int
 	var same, released bool
-	if err := rows.Scan(&n, &same, &released); err != nil {
+	var schema, kind, idType, nameType, hashType, atType sql.NullString
+	if err := rows.Scan(&n, &same, &schema, &kind, &idType, &nameType, &hashType, &atType, &released); err != nil {
 		// Whether the release ran is unknown: stop rather than write
 		// without the lock, and end the session, which ends a lock it
 		// may still hold.
@@ -131,5 +129,7 @@ func (m *Migrator) firstLockAttempt(ctx context.Context, conn *sql.Conn) (st loc
 		// The release ran (its row came back), whatever failed after it.
 		m.opts.log.Debug("no-op check: error after the release", "error", rows.Err())
 	}
-	return st, &noopFound{table: table, rows: m.noopRows()}, nil
+	table, terr := m.trackingTableOf(schema.String, kind.String, map[string]string{
+		"id": idType.String, "name": nameType.String, "hash": hashType.String, "executed_at": atType.String})
+	return st, &noopFound{table: table, rows: m.noopRows(), err: terr}, nil
 }

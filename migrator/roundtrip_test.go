@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -175,4 +176,37 @@ func TestNoopUnderRepeatableRead(t *testing.T) {
 		t.Errorf("the no-op check released the lock under repeatable read (%d queries)", n)
 	}
 	assertLockFree(t, d.DB)
+}
+
+// TestNoopChecksTheTableLayout: rows that digest as expected in a table of
+// the wrong layout still fail as a *TableError, as a run that reads the
+// rows finds it.
+func TestNoopChecksTheTableLayout(t *testing.T) {
+	for _, alter := range []string{
+		"ALTER TABLE migrations ALTER COLUMN id TYPE numeric",
+		"ALTER TABLE migrations ALTER COLUMN executed_at TYPE text",
+	} {
+		t.Run(alter, func(t *testing.T) {
+			d := migratortest.NewDatabase(t)
+			fsys := migratortest.GenerateMigrations(3)
+			mustApply(t, d.DB, fsys)
+			if _, err := d.DB.Exec(alter); err != nil {
+				t.Fatal(err)
+			}
+			c, db := countQueries(t, d)
+			m, err := migrator.New(db, fsys)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = m.Apply(context.Background())
+			var te *migrator.TableError
+			if !errors.As(err, &te) {
+				t.Fatalf("Apply on a table of the wrong layout: %v (%T), want a *migrator.TableError", err, err)
+			}
+			if n := c.queries.Load(); n != 1 {
+				t.Errorf("%d queries: want the no-op check's one (it is what must catch it)", n)
+			}
+			assertLockFree(t, d.DB)
+		})
+	}
 }

@@ -92,7 +92,15 @@ func (m *Migrator) tableFromColumns(rows *sql.Rows) (t trackingTable, exists boo
 	if schema == "" {
 		return t, false, nil
 	}
-	t = trackingTable{
+	t, err = m.trackingTableOf(schema, kind, cols)
+	return t, true, err
+}
+
+// trackingTableOf is the tracking table found in schema, with relkind
+// kind and cols (column name to type, as format_type prints it), or a
+// *TableError when it cannot be one.
+func (m *Migrator) trackingTableOf(schema, kind string, cols map[string]string) (trackingTable, error) {
+	t := trackingTable{
 		qualified: pq.QuoteIdentifier(schema) + "." + pq.QuoteIdentifier(m.opts.table),
 		display:   schema + "." + m.opts.table,
 	}
@@ -100,7 +108,7 @@ func (m *Migrator) tableFromColumns(rows *sql.Rows) (t trackingTable, exists boo
 		t.hasDuration = true
 	}
 	if kind != "r" && kind != "p" {
-		return t, true, &TableError{Table: t.display, Problem: "exists but is not a table"}
+		return t, &TableError{Table: t.display, Problem: "exists but is not a table"}
 	}
 	var problems []string
 	for _, rc := range requiredColumns {
@@ -115,10 +123,10 @@ func (m *Migrator) tableFromColumns(rows *sql.Rows) (t trackingTable, exists boo
 		}
 	}
 	if len(problems) > 0 {
-		return t, true, &TableError{Table: t.display, Problem: "exists but is not a migrations table of pgmig or postgres-migrations (" +
+		return t, &TableError{Table: t.display, Problem: "exists but is not a migrations table of pgmig or postgres-migrations (" +
 			strings.Join(problems, "; ") + ")"}
 	}
-	return t, true, nil
+	return t, nil
 }
 
 // createTable creates the tracking table with its row 0 and returns it.

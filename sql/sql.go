@@ -29,10 +29,10 @@ var (
 	// postgres-migrations, unless the server is read-only, and tells
 	// whether the server process held it already. Placeholder: {key}.
 	TryLock = load("try_lock.sql")
-	// NoopCheck, sent in one query string after TryLock and TableColumns,
-	// digests the tracking table's rows, compares the digest with the one
-	// of a run with nothing to do and then releases the lock. Placeholders:
-	// {table}, {digest} (a literal), {key}.
+	// NoopCheck, sent in one query string after TryLock, digests the
+	// tracking table's rows, compares the digest with the one of a run with
+	// nothing to do and then releases the lock. Placeholders: {table},
+	// {regclass} (a literal), {digest} (a literal), {key}.
 	NoopCheck = load("noop_check.sql")
 	// Unlock releases that lock. Placeholder: {key}.
 	Unlock = load("unlock.sql")
