@@ -23,7 +23,7 @@ const (
 	exitSQL            = 5   // a migration or pgmig's own SQL failed
 	exitLockTimeout    = 6   // --lock-wait ran out
 	exitConnect        = 7   // cannot connect to the database
-	exitPending        = 8   // verify: migrations are pending
+	exitPending        = 8   // verify, drift --against: migrations are pending
 	exitTable          = 9   // tracking table of another shape
 	exitTableElsewhere = 10  // tracking table not found, but one exists in another schema
 	exitReadOnly       = 11  // hot standby or read-only session
@@ -53,7 +53,7 @@ var exitCodes = []exitCodeInfo{
 	{exitSQL, "sql", "SQL failure: a migration (or pgmig's own SQL) failed"},
 	{exitLockTimeout, "lock-timeout", "--lock-wait ran out while another run held the migration lock"},
 	{exitConnect, "connect", "cannot connect to the database, or lost the connection during the run (a rerun finishes the job)"},
-	{exitPending, "pending", "verify: migrations are pending"},
+	{exitPending, "pending", "verify, drift --against: migrations are pending (--allow-pending accepts them)"},
 	{exitTable, "tracking-table", "the tracking table exists with another shape"},
 	{exitTableElsewhere, "table-elsewhere", "the tracking table is not where pgmig looks, but tables of its layout exist in other schemas: nothing was created or applied"},
 	{exitReadOnly, "read-only", "the server is a hot standby or the session is read-only: nothing was changed"},
