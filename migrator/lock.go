@@ -184,13 +184,20 @@ func (m *Migrator) unlock(ctx context.Context, conn *sql.Conn, pid int) bool {
 	var released bool
 	var on int
 	err := conn.QueryRowContext(ctx, pgsql.Render(pgsql.Unlock, "key", m.opts.lockKeyLiteral())).Scan(&released, &on)
+	if err == nil && on != pid {
+		// Behind a pooler that moved the session. Checked before released:
+		// a release that succeeded there gave back a lock that process
+		// held for another client.
+		msg := "the lock release reached another server process; the migration lock stays held by process holder_pid until its session ends"
+		if released {
+			msg = "the lock release reached another server process, which held the migration lock for another client sharing it and has now released it; " +
+				"the migration lock stays held by process holder_pid until its session ends"
+		}
+		m.opts.log.Error(msg, "holder_pid", pid, "released_on_pid", on)
+		return false
+	}
 	if err == nil && released {
 		return true
-	}
-	if err == nil && on != pid {
-		m.opts.log.Error("the lock release reached another server process; the migration lock stays held by process holder_pid until its session ends",
-			"holder_pid", pid, "released_on_pid", on)
-		return false
 	}
 	if !connectionLost(err) {
 		m.opts.log.Warn("could not release the migration lock; closing the connection to release it", "error", err)
