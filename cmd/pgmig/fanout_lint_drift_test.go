@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -67,11 +66,7 @@ type lintFleetDoc struct {
 
 func decodeLintFleet(t *testing.T, stdout string) lintFleetDoc {
 	t.Helper()
-	var doc lintFleetDoc
-	if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
-		t.Fatalf("stdout is not one JSON document: %v\n%s", err, stdout)
-	}
-	return doc
+	return decodeDoc[lintFleetDoc](t, stdout)
 }
 
 // lintFleet makes one fresh database per entry of applied, with the

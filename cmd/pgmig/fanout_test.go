@@ -48,7 +48,13 @@ type fleetDoc struct {
 
 func decodeFleet(t *testing.T, stdout string) fleetDoc {
 	t.Helper()
-	var doc fleetDoc
+	return decodeDoc[fleetDoc](t, stdout)
+}
+
+// decodeDoc decodes stdout, which must be one JSON document, as a T.
+func decodeDoc[T any](t *testing.T, stdout string) T {
+	t.Helper()
+	var doc T
 	if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
 		t.Fatalf("stdout is not one JSON document: %v\n%s", err, stdout)
 	}
