@@ -82,25 +82,7 @@ func poolerMovedUnlock(t *testing.T, d *migratortest.Database, fsys fs.FS) (*mig
 
 	// The pool is left unbounded: a no-op opens one connection anyway.
 	m := newMigrator(t, poolerOpen(t, b.DSN(d.Name)), fsys)
-	type outcome struct {
-		res *migrator.ApplyResult
-		err error
-	}
-	done := make(chan outcome, 1)
-	go func() {
-		res, err := m.Apply(ctx)
-		done <- outcome{res, err}
-	}()
-	var runPID int
-	poolerWait(t, 20*time.Second, "the run to take the lock and block on the tracking table", func() bool {
-		pids := poolerWaiting(t, d.DB, "migrations")
-		holders := poolerLockHolders(t, d.DB)
-		if len(pids) == 1 && len(holders) == 1 && holders[0] == pids[0] {
-			runPID = pids[0]
-			return true
-		}
-		return false
-	})
+	done, runPID := poolerStartBlockedRun(t, d, m)
 	occ1Done := poolerBlock(poolerOpen(t, b.DSN(d.Name)), keyOccupy1)
 	if pid := poolerWaitBlocked(t, d.DB, keyOccupy1); pid == runPID {
 		t.Fatalf("the occupying client got the run's server process %d", runPID)
@@ -132,6 +114,35 @@ func poolerMovedUnlock(t *testing.T, d *migratortest.Database, fsys fs.FS) (*mig
 		t.Fatal("the run did not finish after its server process was taken")
 		return nil, nil, 0
 	}
+}
+
+// poolerOutcome is what a run started by poolerStartBlockedRun returned.
+type poolerOutcome struct {
+	res *migrator.ApplyResult
+	err error
+}
+
+// poolerStartBlockedRun starts m.Apply and waits until the run holds the
+// migration lock and waits on the tracking table (which the caller keeps
+// locked); it returns the run's outcome channel and its server process.
+func poolerStartBlockedRun(t *testing.T, d *migratortest.Database, m *migrator.Migrator) (<-chan poolerOutcome, int) {
+	t.Helper()
+	done := make(chan poolerOutcome, 1)
+	go func() {
+		res, err := m.Apply(context.Background())
+		done <- poolerOutcome{res, err}
+	}()
+	var runPID int
+	poolerWait(t, 20*time.Second, "the run to take the lock and block on the tracking table", func() bool {
+		pids := poolerWaiting(t, d.DB, "migrations")
+		holders := poolerLockHolders(t, d.DB)
+		if len(pids) == 1 && len(holders) == 1 && holders[0] == pids[0] {
+			runPID = pids[0]
+			return true
+		}
+		return false
+	})
+	return done, runPID
 }
 
 // poolerCheckStranded asserts that err is a stranded *PoolerError for

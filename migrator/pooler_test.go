@@ -460,25 +460,7 @@ func TestPgBouncerTransactionModeMovedSession(t *testing.T) {
 		"1_a.sql": file("CREATE TABLE a (id int);"),
 		"2_b.sql": file("CREATE TABLE b (id int);"),
 	})
-	type outcome struct {
-		res *migrator.ApplyResult
-		err error
-	}
-	done := make(chan outcome, 1)
-	go func() {
-		res, err := m.Apply(ctx)
-		done <- outcome{res, err}
-	}()
-	var runPID int
-	poolerWait(t, 20*time.Second, "the run to take the lock and block on the tracking table", func() bool {
-		pids := poolerWaiting(t, d.DB, "migrations")
-		holders := poolerLockHolders(t, d.DB)
-		if len(pids) == 1 && len(holders) == 1 && holders[0] == pids[0] {
-			runPID = pids[0]
-			return true
-		}
-		return false
-	})
+	done, runPID := poolerStartBlockedRun(t, d, m)
 
 	// Occupy the other server connection.
 	occ1Done := poolerBlock(poolerOpen(t, b.DSN(d.Name)), keyOccupy1)
@@ -505,7 +487,7 @@ func TestPgBouncerTransactionModeMovedSession(t *testing.T) {
 	if err := <-occ1Done; err != nil {
 		t.Fatalf("occupying client: %v", err)
 	}
-	var out outcome
+	var out poolerOutcome
 	select {
 	case out = <-done:
 	case <-time.After(30 * time.Second):
