@@ -61,32 +61,32 @@ func (f *fileLinter) lockTable(st *stmt, n *pg.LockStmt) {
 
 // update: UPDATE without WHERE of an existing table in a transaction.
 func (f *fileLinter) update(st *stmt, n *pg.UpdateStmt) {
-	rel := nameOf(n.Relation)
-	if !f.existing(rel) {
-		return
-	}
-	f.lock(st, rel, RowExclusive)
-	if n.WhereClause != nil || !f.tx {
-		return
-	}
-	f.add(st, n.Relation.Location, RuleUpdateWholeTable, rel, RowExclusive, false, true,
-		fmt.Sprintf("updates every row of %s in the migration's transaction: each row stays locked until it commits, so the application's updates and deletes of any row wait", rel),
-		fmt.Sprintf("-- pgmig disable-transaction (in a migration of its own), then update in batches:\n"+
-			"UPDATE %s SET ... WHERE ctid IN (SELECT ctid FROM %s WHERE <not yet updated> LIMIT 10000);  -- repeat until it updates no row", rel, rel))
+	f.wholeTable(st, n.Relation, n.WhereClause != nil, RuleUpdateWholeTable,
+		"updates every row of %[1]s in the migration's transaction: each row stays locked until it commits, so the application's updates and deletes of any row wait",
+		"-- pgmig disable-transaction (in a migration of its own), then update in batches:\n"+
+			"UPDATE %[1]s SET ... WHERE ctid IN (SELECT ctid FROM %[1]s WHERE <not yet updated> LIMIT 10000);  -- repeat until it updates no row")
 }
 
 // delete: DELETE without WHERE of an existing table in a transaction.
 func (f *fileLinter) delete(st *stmt, n *pg.DeleteStmt) {
-	rel := nameOf(n.Relation)
+	f.wholeTable(st, n.Relation, n.WhereClause != nil, RuleDeleteWholeTable,
+		"deletes every row of %[1]s in the migration's transaction: each row stays locked until it commits, so the application's updates and deletes wait",
+		"-- pgmig disable-transaction (in a migration of its own), then delete in batches:\n"+
+			"DELETE FROM %[1]s WHERE ctid IN (SELECT ctid FROM %[1]s LIMIT 10000);  -- repeat until it deletes no row")
+}
+
+// wholeTable notes the ROW EXCLUSIVE lock an UPDATE or DELETE of an
+// existing relation takes, and reports rule when it has no WHERE and runs
+// in the migration's transaction. message and fix are formats of the
+// relation's name (%[1]s).
+func (f *fileLinter) wholeTable(st *stmt, relation *pg.RangeVar, where bool, rule, message, fix string) {
+	rel := nameOf(relation)
 	if !f.existing(rel) {
 		return
 	}
 	f.lock(st, rel, RowExclusive)
-	if n.WhereClause != nil || !f.tx {
+	if where || !f.tx {
 		return
 	}
-	f.add(st, n.Relation.Location, RuleDeleteWholeTable, rel, RowExclusive, false, true,
-		fmt.Sprintf("deletes every row of %s in the migration's transaction: each row stays locked until it commits, so the application's updates and deletes wait", rel),
-		fmt.Sprintf("-- pgmig disable-transaction (in a migration of its own), then delete in batches:\n"+
-			"DELETE FROM %s WHERE ctid IN (SELECT ctid FROM %s LIMIT 10000);  -- repeat until it deletes no row", rel, rel))
+	f.add(st, relation.Location, rule, rel, RowExclusive, false, true, fmt.Sprintf(message, rel), fmt.Sprintf(fix, rel))
 }
