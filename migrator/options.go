@@ -13,10 +13,12 @@ import (
 type options struct {
 	schema, table string
 	explicitTable bool // WithTable was given: create that table when it is missing
-	log           *slog.Logger
-	lockWait      time.Duration // 0: wait until cancelled
-	lockPoll      time.Duration // longest pause between two lock attempts
-	syncEach      bool          // flush the WAL at every migration's commit
+	// othersExpected: WithOtherTrackingTables, no look for tables elsewhere
+	othersExpected bool
+	log            *slog.Logger
+	lockWait       time.Duration // 0: wait until cancelled
+	lockPoll       time.Duration // longest pause between two lock attempts
+	syncEach       bool          // flush the WAL at every migration's commit
 	// lockTimeout and statementTimeout apply to the statements of every
 	// migration without a header of its own; 0: none.
 	lockTimeout, statementTimeout time.Duration
@@ -46,6 +48,18 @@ func defaultOptions() options {
 
 // Option configures a Migrator.
 type Option func(*options) error
+
+// WithOtherTrackingTables says that tracking tables in other schemas are
+// expected, as with a schema per tenant: when the tracking table is
+// missing, Apply and Status do not look for tables of its layout elsewhere
+// (with WithTable they would only log them, with one catalog query; without
+// it they would refuse). fleet sets it for the targets of tenant schemas.
+func WithOtherTrackingTables() Option {
+	return func(o *options) error {
+		o.othersExpected = true
+		return nil
+	}
+}
 
 // WithTable sets the tracking table as "name" (resolved through the
 // search_path) or "schema.name". Quote parts with double quotes to keep

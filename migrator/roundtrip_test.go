@@ -1,6 +1,7 @@
 package migrator_test
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/binary"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"testing/fstest"
 
 	"github.com/pgmig/pgmig/migrator"
 	"github.com/pgmig/pgmig/migrator/migratortest"
@@ -208,5 +210,50 @@ func TestNoopChecksTheTableLayout(t *testing.T) {
 			}
 			assertLockFree(t, d.DB)
 		})
+	}
+}
+
+// TestTableElsewhereWithManySchemas: with an explicit table that is
+// missing, the tracking tables of other schemas (a schema per tenant) cost
+// a few queries, not one per table: the warning describes five and counts
+// them all. WithOtherTrackingTables looks for none.
+func TestTableElsewhereWithManySchemas(t *testing.T) {
+	d := migratortest.NewDatabase(t)
+	fsys := migratortest.GenerateMigrations(2)
+	const tenants = 30
+	for i := range tenants {
+		if _, err := d.DB.Exec(fmt.Sprintf("CREATE SCHEMA t%[1]d; CREATE TABLE t%[1]d.migrations (id int PRIMARY KEY, name varchar(100), hash varchar(40), executed_at timestamp)", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := d.DB.Exec("CREATE SCHEMA fresh; CREATE SCHEMA quiet"); err != nil {
+		t.Fatal(err)
+	}
+	c, db := countQueries(t, d)
+	var logs bytes.Buffer
+	m, err := migrator.New(db, fsys, migrator.WithTable("fresh.migrations"), migrator.WithLogger(jsonLogger(&logs)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := m.Apply(context.Background()); err != nil || len(res.Applied) != 2 || res.Table != "fresh.migrations" {
+		t.Fatalf("apply into fresh.migrations: %+v, %v", res, err)
+	}
+	if n := c.queries.Load(); n >= tenants {
+		t.Errorf("a first run beside %d tracking tables sent %d queries: one per table elsewhere?", tenants, n)
+	}
+	if !strings.Contains(logs.String(), "tables of its layout exist in other schemas") || !strings.Contains(logs.String(), fmt.Sprintf(`"tables_of_its_layout":%d`, tenants)) {
+		t.Errorf("no warning naming %d tables elsewhere:\n%s", tenants, logs.String())
+	}
+	logs.Reset()
+	m, err = migrator.New(db, fstest.MapFS{"1_nothing.sql": {Data: []byte("SELECT 1;\n")}},
+		migrator.WithTable("quiet.migrations"), migrator.WithOtherTrackingTables(), migrator.WithLogger(jsonLogger(&logs)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Apply(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(logs.String(), "other schemas") {
+		t.Errorf("WithOtherTrackingTables still looked elsewhere:\n%s", logs.String())
 	}
 }

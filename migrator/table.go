@@ -149,31 +149,53 @@ func (m *Migrator) createTable(ctx context.Context, conn *sql.Conn) (trackingTab
 // table setting it returns a *TableElsewhereError when it finds any; with
 // one it only logs them.
 func (m *Migrator) checkElsewhere(ctx context.Context, q queryer) error {
-	found, searchPath, err := tablesElsewhere(ctx, q, m.opts.table)
+	if m.opts.othersExpected {
+		return nil
+	}
+	if m.opts.explicitTable {
+		// Only a warning: the first few tables with their rows, and how
+		// many there are (a schema per tenant may have thousands).
+		found, candidates, _, err := tablesElsewhere(ctx, q, m.opts.table, warnSummaries)
+		if err != nil {
+			return fmt.Errorf("looking for tracking tables in other schemas: %w", err)
+		}
+		if len(found) > 0 {
+			names := make([]string, len(found))
+			for i, f := range found {
+				names[i] = f.String()
+			}
+			attrs := []any{"table", m.opts.displayTable(), "found", names}
+			if candidates > warnSummaries {
+				attrs = append(attrs, "tables_of_its_layout", candidates)
+			}
+			m.opts.log.Warn("tracking table not found; tables of its layout exist in other schemas", attrs...)
+		}
+		return nil
+	}
+	found, _, searchPath, err := tablesElsewhere(ctx, q, m.opts.table, 0)
 	if err != nil {
 		return fmt.Errorf("looking for tracking tables in other schemas: %w", err)
 	}
 	if len(found) == 0 {
 		return nil
 	}
-	if m.opts.explicitTable {
-		names := make([]string, len(found))
-		for i, f := range found {
-			names[i] = f.String()
-		}
-		m.opts.log.Warn("tracking table not found; tables of its layout exist in other schemas", "table", m.opts.displayTable(), "found", names)
-		return nil
-	}
 	return &TableElsewhereError{Table: m.opts.displayTable(), SearchPath: searchPath, Found: found}
 }
+
+// warnSummaries is how many tables found elsewhere the warning of an
+// explicit table describes (one query each).
+const warnSummaries = 5
 
 // tablesElsewhere lists the tables that look like tracking tables: the
 // columns of one, and either the name pgmig looks for or postgres-migrations'
 // row 0. It also returns the session's search path.
-func tablesElsewhere(ctx context.Context, q queryer, name string) (found []FoundTable, searchPath string, err error) {
+//
+// With limit > 0 only the first limit candidates are summarised (and may
+// be found); candidates counts them all.
+func tablesElsewhere(ctx context.Context, q queryer, name string, limit int) (found []FoundTable, candidates int, searchPath string, err error) {
 	rows, err := q.QueryContext(ctx, pgsql.TrackingTables)
 	if err != nil {
-		return nil, "", err
+		return nil, 0, "", err
 	}
 	type candidate struct {
 		FoundTable
@@ -185,21 +207,25 @@ func tablesElsewhere(ctx context.Context, q queryer, name string) (found []Found
 		var schema string
 		if err := rows.Scan(&schema, &c.relname, &c.quoted, &c.Readable, &searchPath); err != nil {
 			rows.Close()
-			return nil, "", err
+			return nil, 0, "", err
 		}
 		c.Table = schema + "." + c.relname
 		cands = append(cands, c)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, "", err
+		return nil, 0, "", err
+	}
+	candidates = len(cands)
+	if limit > 0 && len(cands) > limit {
+		cands = cands[:limit]
 	}
 	for _, c := range cands {
 		row0 := false
 		if c.Readable {
 			r, err := q.QueryContext(ctx, pgsql.Render(pgsql.TableSummary, "table", c.quoted))
 			if err != nil {
-				return nil, "", err
+				return nil, 0, "", err
 			}
 			for r.Next() {
 				err = r.Scan(&c.Rows, &c.HighestID, &row0)
@@ -209,14 +235,14 @@ func tablesElsewhere(ctx context.Context, q queryer, name string) (found []Found
 				err = r.Err()
 			}
 			if err != nil {
-				return nil, "", err
+				return nil, 0, "", err
 			}
 		}
 		if c.relname == name || row0 {
 			found = append(found, c.FoundTable)
 		}
 	}
-	return found, searchPath, nil
+	return found, candidates, searchPath, nil
 }
 
 // ensureRow0 adds postgres-migrations' row 0 to a tracking table that has

@@ -224,8 +224,9 @@ func (s *state[R]) runTarget(ctx context.Context, t Target) (R, error) {
 // it (one connection, opened at the first query; the caller closes it),
 // set up as Run sets up each target: opts, then a logger of logger's with
 // the target's name, and for a tenant schema search_path with the schema
-// first, the tracking table schema.migrations and [SchemaLockKey] of the
-// schema. Use it for work on a target beside what Run's operation does
+// first, the tracking table schema.migrations, [SchemaLockKey] of the
+// schema and migrator.WithOtherTrackingTables (the other tenants' tables
+// are no sign of a wrong search path). Use it for work on a target beside what Run's operation does
 // with its Migrator.
 func Open(files *migrator.Files, t Target, logger *slog.Logger, opts ...migrator.Option) (*migrator.Migrator, *sql.DB, error) {
 	cfg := t.Config.Clone()
@@ -239,7 +240,7 @@ func Open(files *migrator.Files, t Target, logger *slog.Logger, opts ...migrator
 		}
 		cfg.Runtime["search_path"] = schemaSearchPath(t.Schema, cfg.Runtime["search_path"])
 		opts = append(opts, migrator.WithTable(pq.QuoteIdentifier(t.Schema)+"."+migrator.DefaultTable),
-			migrator.WithLockKey(SchemaLockKey(t.Schema)))
+			migrator.WithLockKey(SchemaLockKey(t.Schema)), migrator.WithOtherTrackingTables())
 	}
 	connector, err := pq.NewConnectorConfig(cfg)
 	if err != nil {
