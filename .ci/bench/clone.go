@@ -24,19 +24,41 @@ type cloneReport struct {
 }
 
 type cloneRow struct {
-	version string
-	build   time.Duration
-	cases   []*series
+	version  string
+	settings string // the cluster's durability settings
+	build    time.Duration
+	cases    []*series
+}
+
+// cloneDurability parses -clone-fsync: "on" (the default durability
+// settings), "off" (fsync, full_page_writes and synchronous_commit off, as
+// migratortest's non-durable clusters and pgtestdb's suggested server
+// have), or both, comma-separated, in the order measured.
+func cloneDurability(s string) ([]bool, error) {
+	var out []bool
+	for _, v := range strings.Split(s, ",") {
+		switch strings.TrimSpace(v) {
+		case "on":
+			out = append(out, true)
+		case "off":
+			out = append(out, false)
+		default:
+			return nil, fmt.Errorf("-clone-fsync: %q is neither on nor off", v)
+		}
+	}
+	return out, nil
 }
 
 // cloneBench starts a cluster from bindir and measures, for n migrations,
 // what one test database costs: CREATE DATABASE + Apply (in-process, as a
 // Go test would), against cloning the template with the server's default
 // strategy, FILE_COPY and WAL_LOG, alternating. Each database is dropped
-// after it is timed.
-func cloneBench(ctx context.Context, r *cloneReport, bindir string, n, rounds int) (err error) {
+// after it is timed. The cluster keeps the default durability settings
+// when durable, else has fsync, full_page_writes and synchronous_commit
+// off.
+func cloneBench(ctx context.Context, r *cloneReport, bindir string, durable bool, n, rounds int) (err error) {
 	r.n = n
-	c, err := migratortest.NewCluster(migratortest.ClusterOptions{Durable: true, BinDir: bindir})
+	c, err := migratortest.NewCluster(migratortest.ClusterOptions{Durable: durable, BinDir: bindir})
 	if err != nil {
 		return err
 	}
@@ -51,10 +73,13 @@ func cloneBench(ctx context.Context, r *cloneReport, bindir string, n, rounds in
 		return err
 	}
 	defer admin.Close()
-	var version string
-	if err := admin.QueryRowContext(ctx, "SELECT current_setting('server_version')").Scan(&version); err != nil {
+	var version, fsync, fpw, syncCommit string
+	if err := admin.QueryRowContext(ctx, `SELECT current_setting('server_version'), current_setting('fsync'),
+		current_setting('full_page_writes'), current_setting('synchronous_commit')`).Scan(&version, &fsync, &fpw, &syncCommit); err != nil {
 		return err
 	}
+	settings := fmt.Sprintf("fsync=%s full_page_writes=%s synchronous_commit=%s", fsync, fpw, syncCommit)
+	progress("clone (PostgreSQL %s): %s", version, settings)
 	files, err := migrator.ReadFiles(migratortest.GenerateMigrations(n))
 	if err != nil {
 		return err
@@ -74,7 +99,7 @@ func cloneBench(ctx context.Context, r *cloneReport, bindir string, n, rounds in
 		return err
 	}
 	defer ts.Drop(context.WithoutCancel(ctx), tmpl.Name)
-	row := cloneRow{version: version, build: tmpl.BuildTime}
+	row := cloneRow{version: version, settings: settings, build: tmpl.BuildTime}
 	apply := &series{name: fmt.Sprintf("CREATE DATABASE + apply %d migrations", n)}
 	clones := map[templatedb.Strategy]*series{
 		templatedb.StrategyDefault:  {name: "clone, server's default strategy"},
@@ -138,13 +163,13 @@ func (r *cloneReport) print(w0 io.Writer) {
 	fmt.Fprintln(w0)
 	fmt.Fprintf(w0, "a migrated database per test, %d migrations (in-process, as a Go test; cases alternate within each round)\n", r.n)
 	w := tabwriter.NewWriter(w0, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(w, "PostgreSQL\tcase\truns\tmedian per test database\tmin – max\tvs apply")
+	fmt.Fprintln(w, "PostgreSQL\tdurability\tcase\truns\tmedian per test database\tmin – max\tvs apply")
 	for _, row := range r.rows {
 		base := row.cases[0].median()
 		for _, s := range row.cases {
-			fmt.Fprintf(w, "%s\t%s\t%d\t%s\t%s\t%.1f×\n", row.version, s.name, len(s.samples), fmtDur(s.median()), s.rng(), float64(base)/float64(s.median()))
+			fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\t%s\t%.1f×\n", row.version, row.settings, s.name, len(s.samples), fmtDur(s.median()), s.rng(), float64(base)/float64(s.median()))
 		}
-		fmt.Fprintf(w, "%s\ttemplate build (once per set of files)\t1\t%s\t\t\n", row.version, fmtDur(row.build))
+		fmt.Fprintf(w, "%s\t%s\ttemplate build (once per set of files)\t1\t%s\t\t\n", row.version, row.settings, fmtDur(row.build))
 	}
 	w.Flush()
 }

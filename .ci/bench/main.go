@@ -48,10 +48,13 @@ type config struct {
 	cases     map[string]bool
 	src       string
 
-	fleetDBs, fleetDBN         int    // fleet: databases × migrations
-	fleetSchemas, fleetSchemaN int    // fleet: schemas × migrations
-	cloneN                     int    // clone: migrations per test database
-	clonePG                    string // clone: server bin folders, comma-separated
+	fleetDBs, fleetDBN         int      // fleet: databases × migrations
+	fleetSchemas, fleetSchemaN int      // fleet: schemas × migrations
+	fleetModes                 []string // fleet: modes from empty, in the order run
+	fleetReset                 string   // fleet: how each mode's fleet is made empty
+	cloneN                     int      // clone: migrations per test database
+	clonePG                    string   // clone: server bin folders, comma-separated
+	cloneDurable               []bool   // clone: durability settings to measure (-clone-fsync)
 }
 
 func main() {
@@ -66,12 +69,15 @@ func main() {
 	flag.DurationVar(&cfg.delay, "delay", time.Millisecond, "delay added to each round trip in the latency measurement")
 	flag.StringVar(&cfg.bindir, "pg-bindir", "", "directory of initdb, postgres and psql (default: $PGMIG_PG_BINDIR, then PATH, then the highest /usr/lib/postgresql/*/bin)")
 	cases := flag.String("cases", "main,big,file,latency,noop,fleet,clone", "measurements to run: main (the main set), big (the large set), file (one large file), latency, noop (no-op rerun against goose and psql), fleet (many databases and schemas), clone (a migrated database per test)")
-	flag.IntVar(&cfg.fleetDBs, "fleet-dbs", 200, "fleet: databases")
+	flag.IntVar(&cfg.fleetDBs, "fleet-dbs", 200, "fleet: databases (0: none)")
 	flag.IntVar(&cfg.fleetDBN, "fleet-db-n", 30, "fleet: migrations per database")
-	flag.IntVar(&cfg.fleetSchemas, "fleet-schemas", 1000, "fleet: tenant schemas")
+	flag.IntVar(&cfg.fleetSchemas, "fleet-schemas", 1000, "fleet: tenant schemas (0: none)")
 	flag.IntVar(&cfg.fleetSchemaN, "fleet-schema-n", 10, "fleet: migrations per schema")
+	modes := flag.String("fleet-modes", "loop,1,4,8", "fleet: modes measured from empty, in this order: loop (one pgmig per target), or a number N (one run with -j N)")
+	flag.StringVar(&cfg.fleetReset, "fleet-reset", "recreate", "fleet: how each mode after the first gets its empty fleet: recreate (drop and create the databases, so that every mode starts from the same catalogs) or drop-schema (DROP SCHEMA ... CASCADE in place, which leaves the dropped tables' dead catalog rows to the next mode and to autovacuum)")
 	flag.IntVar(&cfg.cloneN, "clone-n", 300, "clone: migrations per test database")
 	flag.StringVar(&cfg.clonePG, "clone-pg", os.Getenv("PGMIG_BENCH_CLONE_PG"), "clone: server bin folders to compare, comma-separated (default: the cluster's own; e.g. /usr/lib/postgresql/15/bin,/var/tmp/pgmig-pg/18/native/bin)")
+	cloneFsync := flag.String("clone-fsync", "on", "clone: durability of the clone case's clusters, comma-separated: on (the default settings), off (fsync, full_page_writes and synchronous_commit off); e.g. on,off")
 	flag.StringVar(&cfg.src, "src", "", "build pgmig from this module folder (default: the module the driver runs in), e.g. a private copy with a change to measure")
 	flag.Parse()
 	cfg.cases = map[string]bool{}
@@ -84,12 +90,32 @@ func main() {
 			os.Exit(2)
 		}
 	}
+	for _, m := range strings.Split(*modes, ",") {
+		switch m = strings.TrimSpace(m); {
+		case m == "loop":
+			cfg.fleetModes = append(cfg.fleetModes, "shell loop")
+		case m != "" && strings.Trim(m, "0123456789") == "" && strings.Trim(m, "0") != "":
+			cfg.fleetModes = append(cfg.fleetModes, "-j "+m)
+		default:
+			fmt.Fprintf(os.Stderr, "bench: -fleet-modes: %q is neither loop nor a number of 1 or more\n", m)
+			os.Exit(2)
+		}
+	}
+	if cfg.fleetReset != "recreate" && cfg.fleetReset != "drop-schema" {
+		fmt.Fprintf(os.Stderr, "bench: -fleet-reset: %q is neither recreate nor drop-schema\n", cfg.fleetReset)
+		os.Exit(2)
+	}
+	var err error
+	if cfg.cloneDurable, err = cloneDurability(*cloneFsync); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(2)
+	}
 	if cfg.rounds < 1 || cfg.n < 2 || cfg.latencyN < 2 {
 		fmt.Fprintln(os.Stderr, "bench: -rounds must be 1 or more, -n and -latency-n 2 or more")
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, cfg)
+	err = run(ctx, cfg)
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -196,6 +222,13 @@ type bench struct {
 // reports at least the driver's own RSS, because Go starts children with
 // vfork semantics and Linux counts the parent's memory before the exec.
 func (b *bench) exec(args ...string) (sample, error) {
+	s, _, _, err := b.execOut(args...)
+	return s, err
+}
+
+// execOut is exec that also returns what the program wrote to stdout and
+// to stderr.
+func (b *bench) execOut(args ...string) (s sample, stdout, stderr []byte, err error) {
 	var rssFile string
 	if b.timeBin != "" {
 		rssFile = filepath.Join(b.work, "maxrss")
@@ -203,34 +236,31 @@ func (b *bench) exec(args ...string) (sample, error) {
 	}
 	cmd := exec.CommandContext(b.ctx, args[0], args[1:]...)
 	cmd.Env = b.env
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
 	start := time.Now()
-	err := cmd.Run()
+	err = cmd.Run()
 	d := time.Since(start)
 	if err != nil {
 		if b.ctx.Err() != nil {
-			return sample{}, b.ctx.Err()
+			return sample{}, nil, nil, b.ctx.Err()
 		}
-		tail := out.Bytes()
-		if len(tail) > 2000 {
-			tail = tail[len(tail)-2000:]
-		}
-		return sample{}, fmt.Errorf("%s: %w\n%s", strings.Join(args, " "), err, tail)
+		tail := func(b []byte) []byte { return b[max(len(b)-2000, 0):] }
+		return sample{}, nil, nil, fmt.Errorf("%s: %w\n%s\n%s", strings.Join(args, " "), err, tail(out.Bytes()), tail(errOut.Bytes()))
 	}
-	s := sample{d: d}
+	s = sample{d: d}
 	if rssFile != "" {
 		out, err := os.ReadFile(rssFile)
 		if err != nil {
-			return s, err
+			return s, nil, nil, err
 		}
 		if _, err := fmt.Sscan(strings.TrimSpace(string(out)), &s.rssKiB); err != nil {
-			return s, fmt.Errorf("reading peak RSS from GNU time: %q: %w", out, err)
+			return s, nil, nil, fmt.Errorf("reading peak RSS from GNU time: %q: %w", out, err)
 		}
 	} else if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		s.rssKiB = ru.Maxrss // KiB on Linux; at least the driver's RSS, see above
 	}
-	return s, nil
+	return s, out.Bytes(), errOut.Bytes(), nil
 }
 
 func (b *bench) apply(port int, db, dir string, extra ...string) (sample, error) {
@@ -439,11 +469,16 @@ func run(ctx context.Context, cfg config) (err error) {
 	}
 	var fleet fleetReport
 	if cfg.cases["fleet"] {
-		if err := b.fleetDatabases(&fleet, cfg.fleetDBs, cfg.fleetDBN); err != nil {
-			return err
+		fleet.modes, fleet.recreate = cfg.fleetModes, cfg.fleetReset == "recreate"
+		if cfg.fleetDBs > 0 {
+			if err := b.fleetDatabases(&fleet, cfg.fleetDBs, cfg.fleetDBN); err != nil {
+				return err
+			}
 		}
-		if err := b.fleetSchemas(&fleet, cfg.fleetSchemas, cfg.fleetSchemaN); err != nil {
-			return err
+		if cfg.fleetSchemas > 0 {
+			if err := b.fleetSchemas(&fleet, cfg.fleetSchemas, cfg.fleetSchemaN); err != nil {
+				return err
+			}
 		}
 	}
 	var clone cloneReport
@@ -453,8 +488,10 @@ func run(ctx context.Context, cfg config) (err error) {
 			dirs = []string{c.BinDir()}
 		}
 		for _, d := range dirs {
-			if err := cloneBench(ctx, &clone, d, cfg.cloneN, max(cfg.rounds, 5)); err != nil {
-				return err
+			for _, durable := range cfg.cloneDurable {
+				if err := cloneBench(ctx, &clone, d, durable, cfg.cloneN, max(cfg.rounds, 5)); err != nil {
+					return err
+				}
 			}
 		}
 	}

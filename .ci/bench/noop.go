@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -8,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
+	"time"
 )
 
 // gooseVersion is the goose release the no-op comparison installs from the
@@ -21,8 +23,51 @@ type noopReport struct {
 	n                     int
 	pgmig, goose, select1 *series
 	version, validate     *series
-	tripsNoop             int
+	debug                 *series         // the no-op with --log-level debug, for the breakdown
+	parts                 []noopBreakdown // one per run of debug
+	trips                 proxyCounts     // of one no-op through the counting proxy
 	gooseErr              string
+}
+
+// noopBreakdown is what one no-op run with --log-level debug --log-format
+// json says of its time: reading and checking the files and connecting
+// (side by side), and the database work (lock, no-op check, unlock: the
+// duration of the final event).
+type noopBreakdown struct {
+	total, files, connect, db time.Duration
+	nfiles                    int
+}
+
+// parseBreakdown reads the debug events "migration files read and
+// checked", "connected (while the files were read)" and the final
+// "database is up to date; nothing to apply" from a run's JSON log lines.
+// zerolog writes durations as float milliseconds.
+func parseBreakdown(out []byte, total time.Duration) (noopBreakdown, error) {
+	x := noopBreakdown{total: total}
+	var seen [3]bool
+	for line := range strings.Lines(string(out)) {
+		var ev struct {
+			Message  string   `json:"message"`
+			Duration *float64 `json:"duration"`
+			Files    int      `json:"files"`
+		}
+		if json.Unmarshal([]byte(line), &ev) != nil || ev.Duration == nil {
+			continue
+		}
+		d := time.Duration(*ev.Duration * float64(time.Millisecond))
+		switch ev.Message {
+		case "migration files read and checked":
+			x.files, x.nfiles, seen[0] = d, ev.Files, true
+		case "connected (while the files were read)":
+			x.connect, seen[1] = d, true
+		case "database is up to date; nothing to apply":
+			x.db, seen[2] = d, true
+		}
+	}
+	if seen != [3]bool{true, true, true} {
+		return x, fmt.Errorf("no-op with --log-level debug: missing events (files, connect, final: %v) in:\n%s", seen, out)
+	}
+	return x, nil
 }
 
 // installGoose builds goose into dir and returns its path.
@@ -72,9 +117,10 @@ func gooseCopy(set, dir string) error {
 // noop measures the no-op rerun with n applied migrations: pgmig, goose
 // (each on a database it migrated itself) and psql -c 'select 1',
 // alternating; and, for where pgmig's time goes, 'pgmig version'
-// (process start and flag parsing), 'pgmig validate' (reading and hashing
-// the files, no database) and the no-op's round trips through the
-// counting proxy.
+// (process start and flag parsing), the no-op with --log-level debug
+// (its log times reading the files, connecting and the database work),
+// 'pgmig validate' for reference (reading, hashing and parsing the SQL, no
+// database) and the no-op's round trips through the counting proxy.
 func (b *bench) noop(r *noopReport, cfg config, set string) error {
 	c := b.c
 	r.n = cfg.n
@@ -82,7 +128,8 @@ func (b *bench) noop(r *noopReport, cfg config, set string) error {
 	r.goose = &series{name: fmt.Sprintf("goose %s up, %d applied (no-op)", gooseVersion, cfg.n)}
 	r.select1 = &series{name: "psql -c 'select 1'"}
 	r.version = &series{name: "pgmig version (process start, flag parsing)"}
-	r.validate = &series{name: fmt.Sprintf("pgmig validate, %d files (read and hash, no database)", cfg.n)}
+	r.validate = &series{name: fmt.Sprintf("pgmig validate, %d files (read, hash and parse the SQL; no database)", cfg.n)}
+	r.debug = &series{name: fmt.Sprintf("pgmig apply --log-level debug, %d applied (no-op, for the breakdown)", cfg.n)}
 	progress("no-op: installing goose %s from the module proxy", gooseVersion)
 	goose, err := installGoose(b, filepath.Join(b.work, "goose-bin"))
 	if err != nil {
@@ -122,6 +169,16 @@ func (b *bench) noop(r *noopReport, cfg config, set string) error {
 		{r.select1, func() (sample, error) { return b.psqlRun(c.Port(), "bench_noop", "-c", "select 1") }},
 		{r.version, func() (sample, error) { return b.exec(b.pgmig, "version") }},
 		{r.validate, func() (sample, error) { return b.exec(b.pgmig, "validate", set) }},
+		{r.debug, func() (sample, error) {
+			x, _, out, err := b.execOut(b.pgmig, "apply", "--url", pgURL(c.Port(), "bench_noop"),
+				"--log-format", "json", "--log-level", "debug", set)
+			if err != nil {
+				return x, err
+			}
+			part, err := parseBreakdown(out, x.d)
+			r.parts = append(r.parts, part)
+			return x, err
+		}},
 	}
 	if goose != "" {
 		cases = append(cases, struct {
@@ -150,7 +207,7 @@ func (b *bench) noop(r *noopReport, cfg config, set string) error {
 	if _, err := b.apply(p.port(), "bench_noop", set); err != nil {
 		return err
 	}
-	r.tripsNoop, _ = p.stats()
+	r.trips = p.counts()
 	for _, db := range []string{"bench_noop", "bench_goose"} {
 		if err := b.srv.DropDatabase(b.ctx, db); err != nil {
 			return err
@@ -167,7 +224,7 @@ func (r *noopReport) print(w0 io.Writer) {
 	fmt.Fprintf(w0, "no-op rerun, one target, %d applied migrations (cases alternate within each round)\n", r.n)
 	w := tabwriter.NewWriter(w0, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(w, "case\truns\tmedian\tmin – max")
-	for _, s := range []*series{r.pgmig, r.goose, r.select1, r.version, r.validate} {
+	for _, s := range []*series{r.pgmig, r.goose, r.select1, r.version, r.debug, r.validate} {
 		if len(s.samples) > 0 {
 			fmt.Fprintf(w, "%s\t%d\t%s\t%s\n", s.name, len(s.samples), fmtDur(s.median()), s.rng())
 		}
@@ -177,9 +234,13 @@ func (r *noopReport) print(w0 io.Writer) {
 		fmt.Fprintf(w0, "goose not measured: %s\n", strings.SplitN(r.gooseErr, "\n", 2)[0])
 	}
 	p, s1 := r.pgmig.median(), r.select1.median()
-	fmt.Fprintf(w0, "pgmig no-op: %d round trips after connecting (counted by the proxy, connection start-up included)\n", r.tripsNoop)
-	fmt.Fprintf(w0, "where pgmig's time goes (medians): process start + flags %s; reading and hashing %d files %s (overlapped with connecting); the rest (connect, lock, table, rows, unlock) about %s\n",
-		fmtDur(r.version.median()), r.n, fmtDur(r.validate.median()-r.version.median()), fmtDur(p-r.validate.median()))
+	t := r.trips
+	fmt.Fprintf(w0, "pgmig no-op: %d round trips after connecting (counted by the proxy: %d round trips in all, %d of them connecting, over %d connections)\n",
+		t.trips-t.connectTrips, t.trips, t.connectTrips, t.conns)
+	if t.tls > 0 {
+		fmt.Fprintf(w0, "  (%d connections used TLS: their connecting round trips could not be told apart)\n", t.tls)
+	}
+	r.printBreakdown(w0)
 	verdict := func(ok bool) string {
 		if ok {
 			return "met"
@@ -190,4 +251,23 @@ func (r *noopReport) print(w0 io.Writer) {
 	if g := r.goose.median(); g > 0 {
 		fmt.Fprintf(w0, "target no-op ≤ goose: %.2f× (%s vs %s): %s\n", float64(p)/float64(g), fmtDur(p), fmtDur(g), verdict(p <= g))
 	}
+}
+
+// printBreakdown prints where the no-op's time goes, from the runs with
+// --log-level debug: medians of each part, and of each run's rest.
+func (r *noopReport) printBreakdown(w0 io.Writer) {
+	if len(r.parts) == 0 {
+		return
+	}
+	start := r.version.median()
+	var files, connect, db, total, rest []time.Duration
+	for _, x := range r.parts {
+		files, connect, db, total = append(files, x.files), append(connect, x.connect), append(db, x.db), append(total, x.total)
+		rest = append(rest, x.total-start-max(x.files, x.connect)-x.db)
+	}
+	fmt.Fprintf(w0, "where pgmig's time goes (medians of %d no-op runs with --log-level debug --log-format json, total %s; process start from pgmig version):\n",
+		len(r.parts), fmtDur(medianOf(total)))
+	fmt.Fprintf(w0, "  process start + flags %s; files read and hashed (%d) %s, overlapped with connect %s; database work (lock, no-op check, unlock) %s; rest %s\n",
+		fmtDur(start), r.parts[0].nfiles, fmtDur(medianOf(files)), fmtDur(medianOf(connect)), fmtDur(medianOf(db)), fmtDur(medianOf(rest)))
+	fmt.Fprintln(w0, "  (rest = total − start − max(files, connect) − database work, per run: settings, the log lines, exit)")
 }
