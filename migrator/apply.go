@@ -112,17 +112,15 @@ func (m *Migrator) ApplyTo(ctx context.Context, target int) (_ *ApplyResult, err
 			return res, found.err
 		}
 		table, exists, rows = found.table, true, found.rows
-	} else if table, exists, err = m.resolveTable(ctx, conn); err != nil {
-		return res, m.asConnectionLost(ctx, err, "looking up the tracking table", nil, 0)
-	}
-	switch {
-	case found != nil:
-	case exists:
-		if rows, err = readApplied(ctx, conn, table); err != nil {
-			return res, m.asConnectionLost(ctx, err, "reading the tracking table", nil, 0)
+	} else {
+		if table, exists, err = m.resolveTable(ctx, conn); err != nil {
+			return res, m.asConnectionLost(ctx, err, "looking up the tracking table", nil, 0)
 		}
-	default:
-		if err := m.checkElsewhere(ctx, conn); err != nil {
+		if exists {
+			if rows, err = readApplied(ctx, conn, table); err != nil {
+				return res, m.asConnectionLost(ctx, err, "reading the tracking table", nil, 0)
+			}
+		} else if err := m.checkElsewhere(ctx, conn); err != nil {
 			return res, m.asConnectionLost(ctx, err, "looking up the tracking table", nil, 0)
 		}
 	}

@@ -55,7 +55,6 @@ func (m *Migrator) lock(ctx context.Context, conn *sql.Conn, noop bool) (pid int
 			err = conn.QueryRowContext(ctx, pgsql.Render(pgsql.TryLock, "key", m.opts.lockKeyLiteral())).
 				Scan(&st.standby, &st.readOnly, &st.heldBefore, &st.ok, &st.pid)
 		}
-		standby, readOnly, heldBefore, ok := st.standby, st.readOnly, st.heldBefore, st.ok
 		pid = st.pid
 		if err != nil {
 			if attempt == 1 || ctx.Err() != nil || !connectionLost(err) {
@@ -68,10 +67,10 @@ func (m *Migrator) lock(ctx context.Context, conn *sql.Conn, noop bool) (pid int
 			explainSilentLoss(ctx, m.db, lerr, "idle_session_timeout", lastPause)
 			return 0, nil, lerr
 		}
-		if standby || readOnly {
-			return 0, nil, m.readOnlyError(ctx, conn, standby)
+		if st.standby || st.readOnly {
+			return 0, nil, m.readOnlyError(ctx, conn, st.standby)
 		}
-		if ok && heldBefore {
+		if st.ok && st.heldBefore {
 			// Another client's lock on a shared server session: undo this
 			// call's share of it (unless the no-op check did), which leaves
 			// theirs in place.
@@ -79,7 +78,7 @@ func (m *Migrator) lock(ctx context.Context, conn *sql.Conn, noop bool) (pid int
 			return 0, nil, &PoolerError{PID: pid, Stranded: !released, Reason: "the server process given to this connection already held the migration lock " +
 				"before pgmig asked for it, so it serves another client's session too"}
 		}
-		if ok {
+		if st.ok {
 			if waited := time.Since(start); waited > time.Second {
 				m.opts.log.Info("migration lock taken", "waited", waited)
 			}

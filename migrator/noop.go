@@ -69,12 +69,13 @@ func noopDigest(rows []appliedRow) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// noopQuery is the first lock attempt with the no-op check after it.
-func (m *Migrator) noopQuery() string {
+// noopQuery is the first lock attempt with the no-op check after it,
+// for the tracking rows of a run with nothing to do.
+func (m *Migrator) noopQuery(rows []appliedRow) string {
 	key := m.opts.lockKeyLiteral()
 	return pgsql.Render(pgsql.TryLock, "key", key) + ";\n" +
 		pgsql.Render(pgsql.NoopCheck, "table", m.opts.qualifiedTable(), "regclass", m.opts.regclassLiteral(),
-			"digest", pq.QuoteLiteral(noopDigest(m.noopRows())), "key", key)
+			"digest", pq.QuoteLiteral(noopDigest(rows)), "key", key)
 }
 
 // lockState is the answer to sql/try_lock.sql.
@@ -90,7 +91,8 @@ type lockState struct {
 // lock, if taken, stays held (a session lock outlives the failed implicit
 // transaction of the query string).
 func (m *Migrator) firstLockAttempt(ctx context.Context, conn *sql.Conn) (st lockState, found *noopFound, err error) {
-	rows, err := conn.QueryContext(ctx, m.noopQuery())
+	expected := m.noopRows()
+	rows, err := conn.QueryContext(ctx, m.noopQuery(expected))
 	if err != nil {
 		return st, nil, err
 	}
@@ -131,5 +133,5 @@ func (m *Migrator) firstLockAttempt(ctx context.Context, conn *sql.Conn) (st loc
 	}
 	table, terr := m.trackingTableOf(schema.String, kind.String, map[string]string{
 		"id": idType.String, "name": nameType.String, "hash": hashType.String, "executed_at": atType.String})
-	return st, &noopFound{table: table, rows: m.noopRows(), err: terr}, nil
+	return st, &noopFound{table: table, rows: expected, err: terr}, nil
 }
