@@ -39,7 +39,8 @@ type watchPlan struct {
 // watchPlan combines what the options and timeouts ask to watch: the
 // monitor's reports (WithMonitor), blockers to terminate
 // (WithTerminateBlockers), and who blocked an attempt that a lock timeout
-// will end and a retry follow (looked at from half the lock timeout on).
+// will end and a retry follow (looked at from a quarter of the lock timeout
+// on, four times before it ends, so that one slow look still leaves others).
 // ok is false when nothing asks, or the pool allows one connection only.
 func (m *Migrator) watchPlan(t timeouts, retries bool) (p watchPlan, ok bool) {
 	if m.db.Stats().MaxOpenConnections == 1 {
@@ -59,7 +60,7 @@ func (m *Migrator) watchPlan(t timeouts, retries bool) (p watchPlan, ok bool) {
 		add(min(d, monitor.DefaultAfter), reportEvery(d))
 	}
 	if retries && t.lock > 0 {
-		add(max(t.lock/2, 10*time.Millisecond), max(t.lock/4, 10*time.Millisecond))
+		add(max(t.lock/4, 10*time.Millisecond), max(t.lock/5, 10*time.Millisecond))
 	}
 	return p, ok
 }

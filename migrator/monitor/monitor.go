@@ -8,6 +8,10 @@
 // only once the timer fires does it query, every Options.Every, through the
 // *sql.DB it was given (never the watched session's own connection, which
 // is busy running the migration).
+// A watch whose first look comes within a second (a short lock timeout
+// about to end the statement it waits in) makes sure at once that the pool
+// has a connection ready, so that the look does not spend its little time
+// waiting for a new server process.
 package monitor
 
 import (
@@ -42,6 +46,10 @@ const (
 	DefaultAfter = 5 * time.Second
 	DefaultEvery = 2 * time.Second
 )
+
+// prepareBefore is the threshold under which a watch readies a connection
+// in the pool when it starts.
+const prepareBefore = time.Second
 
 // sampleTimeout bounds one look: a look that cannot get a connection
 // (a full pool) or an answer in that time is dropped.
@@ -150,7 +158,8 @@ type Watch struct {
 // a connection besides the one pid serves. After opts.After, and then
 // every opts.Every, it looks at the process and calls report (if not nil)
 // with what it found; report is never called after Stop returns, nor twice
-// at once. Start itself does no I/O.
+// at once. Start itself does no I/O (it readies a connection in the
+// background when opts.After is under a second).
 func Start(db *sql.DB, pid int, opts Options, report func(Report)) *Watch {
 	if opts.After <= 0 {
 		opts.After = DefaultAfter
@@ -159,6 +168,9 @@ func Start(db *sql.DB, pid int, opts Options, report func(Report)) *Watch {
 		opts.Every = DefaultEvery
 	}
 	w := &Watch{db: db, pid: pid, opts: opts, report: report, start: time.Now(), stop: make(chan struct{})}
+	if opts.After < prepareBefore {
+		go w.prepare()
+	}
 	w.timer = time.AfterFunc(opts.After, w.run)
 	return w
 }
@@ -190,6 +202,17 @@ func (w *Watch) Stop() Waits {
 	defer w.mu.Unlock()
 	w.returned = true
 	return w.waits
+}
+
+// prepare takes a connection from the pool and gives it back at once:
+// when the pool had none idle, that opens one, and the first look finds it
+// there. A failure is left for that look to meet and report.
+func (w *Watch) prepare() {
+	ctx, cancel := context.WithTimeout(context.Background(), w.opts.After)
+	defer cancel()
+	if c, err := w.db.Conn(ctx); err == nil {
+		c.Close()
+	}
 }
 
 // stopWait bounds how long Stop waits for a look in flight.
