@@ -252,7 +252,11 @@ func (m *Migrator) applied(sts []MigrationStatus) (n int, hashCheckSkipped []Mig
 }
 
 // byID returns the migration file with that id (ids are 1..n).
-func (m *Migrator) byID(id int) Migration { return m.migrations[id-1] }
+// It waits for the statement checks, whose findings the copy carries.
+func (m *Migrator) byID(id int) Migration {
+	m.checks.wait()
+	return m.migrations[id-1]
+}
 
 // run applies one migration and records it, and returns how long it took
 // and what the second connection saw of it.

@@ -47,7 +47,7 @@ func BenchmarkLoadMigrations(b *testing.B) {
 				b.SetBytes(size)
 				b.ReportAllocs()
 				for b.Loop() {
-					migs, err := loadMigrations(fsys, false)
+					migs, err := loadChecked(fsys, false)
 					if err != nil {
 						b.Fatal(err)
 					}
@@ -84,7 +84,7 @@ func BenchmarkCompare(b *testing.B) {
 	for _, n := range []int{1000, 10000} {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
 			fsys := migratortest.GenerateMigrations(n)
-			migs, err := loadMigrations(fsys, false)
+			migs, err := loadChecked(fsys, false)
 			if err != nil {
 				b.Fatal(err)
 			}

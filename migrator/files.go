@@ -51,10 +51,17 @@ type blank struct{ off, len int }
 // checks each one and the numbering as a whole, and returns the migrations
 // in id order. All problems are reported together in a *FileError. With
 // strict, every file is also held to the rules of a file still to run.
-func loadMigrations(fsys fs.FS, strict bool) ([]Migration, error) {
+//
+// What can make a file unusable (reading it, UTF-8, NUL bytes) and what a
+// run needs first (hash, headers) is checked before it returns. The
+// statement checks (splitting, transaction control, psql meta-commands),
+// which only concern files still to run, go on in the background unless
+// strict: they fill in problems, warnings and blanks of the returned
+// migrations, and checks.wait says when they have.
+func loadMigrations(fsys fs.FS, strict bool) ([]Migration, *fileChecks, error) {
 	entries, err := fs.ReadDir(fsys, ".")
 	if err != nil {
-		return nil, &FolderError{Err: unwrapPathError(err)}
+		return nil, nil, &FolderError{Err: unwrapPathError(err)}
 	}
 	var (
 		files    []loaded // migration files whose name parses, in folder order
@@ -99,42 +106,105 @@ func loadMigrations(fsys fs.FS, strict bool) ([]Migration, error) {
 		files = append(files, loaded{m: Migration{ID: pn.ID, Name: pn.Name, File: file}})
 	}
 	readAll(fsys, files)
-	// Valid files; every parsed name, for the numbering check.
-	migs, numbered := make([]Migration, 0, len(files)), make([]Migration, 0, len(files))
+	// Every parsed name, for the numbering check; the valid files.
+	numbered := make([]Migration, 0, len(files))
+	valid := make([]loaded, 0, len(files))
 	for _, f := range files {
 		numbered = append(numbered, f.m)
 		if f.problem != "" {
 			report(f.m.File, "%s", f.problem)
 			continue
 		}
-		if strict {
-			for _, p := range f.m.problems {
-				problems = append(problems, FileProblem{File: f.m.File, Problem: p, RunRule: true})
+		valid = append(valid, f)
+	}
+	numbering := checkNumbering(numbered)
+	if !strict && len(problems)+len(numbering) > 0 {
+		return nil, nil, fileError(append(problems, numbering...))
+	}
+	slices.SortFunc(valid, func(a, b loaded) int { return a.m.ID - b.m.ID })
+	migs := make([]Migration, len(valid))
+	for i, f := range valid {
+		migs[i] = f.m
+	}
+	checks := checkStatements(migs, valid)
+	if strict {
+		checks.wait()
+		for _, m := range migs {
+			for _, p := range m.problems {
+				problems = append(problems, FileProblem{File: m.File, Problem: p, RunRule: true})
 			}
 		}
-		migs = append(migs, f.m)
+		if len(problems)+len(numbering) > 0 {
+			return nil, nil, fileError(append(problems, numbering...))
+		}
 	}
-	problems = append(problems, checkNumbering(numbered)...)
-	slices.SortFunc(migs, func(a, b Migration) int { return a.ID - b.ID })
-	if len(problems) > 0 {
-		slices.SortStableFunc(problems, func(a, b FileProblem) int { return strings.Compare(a.File, b.File) })
-		return nil, &FileError{Problems: problems}
-	}
-	return migs, nil
+	return migs, checks, nil
+}
+
+// fileError sorts problems by file into a *FileError.
+func fileError(problems []FileProblem) error {
+	slices.SortStableFunc(problems, func(a, b FileProblem) int { return strings.Compare(a.File, b.File) })
+	return &FileError{Problems: problems}
 }
 
 // loaded is one migration file as read and checked.
 type loaded struct {
 	m       Migration
+	content []byte // for the statement checks
 	problem string // "" when the file is valid
 }
 
-// readAll reads and checks the files, on as many goroutines as there are
-// CPUs: a folder of thousands of small files costs mostly system calls.
+// fileChecks are the statement checks of a folder's migrations, running in
+// the background (see loadMigrations).
+type fileChecks struct{ done chan struct{} }
+
+// wait returns once the checks have filled in every migration.
+func (c *fileChecks) wait() {
+	if c != nil {
+		<-c.done
+	}
+}
+
+// readAll reads the files and checks what can make them unusable, on as
+// many goroutines as there are CPUs: a folder of thousands of small files
+// costs mostly system calls.
 func readAll(fsys fs.FS, files []loaded) {
-	workers := min(runtime.GOMAXPROCS(0), 8, len(files))
-	next := make(chan int, len(files))
-	for i := range files {
+	parallel(len(files), func(i int) {
+		f := &files[i]
+		content, err := fs.ReadFile(fsys, f.m.File)
+		if err != nil {
+			f.problem = fmt.Sprintf("cannot read file: %v", unwrapPathError(err))
+			return
+		}
+		f.m.Size = int64(len(content))
+		f.content = content
+		f.problem = checkContent(&f.m, content)
+	})
+}
+
+// checkStatements starts the statement checks of migs (whose contents are
+// those of files, index for index) on as many goroutines as there are
+// CPUs, and returns at once.
+func checkStatements(migs []Migration, files []loaded) *fileChecks {
+	c := &fileChecks{done: make(chan struct{})}
+	go func() {
+		defer close(c.done)
+		parallel(len(migs), func(i int) {
+			m := &migs[i]
+			// A view, not a copy: content is never modified, and nothing
+			// built from it outlives the call except strings formatted anew.
+			m.checkStatements(unsafe.String(unsafe.SliceData(files[i].content), len(files[i].content)))
+		})
+	}()
+	return c
+}
+
+// parallel calls f for 0..n-1 on up to GOMAXPROCS (at most 8) goroutines
+// and returns when every call has.
+func parallel(n int, f func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), 8, n)
+	next := make(chan int, n)
+	for i := range n {
 		next <- i
 	}
 	close(next)
@@ -144,14 +214,7 @@ func readAll(fsys fs.FS, files []loaded) {
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				f := &files[i]
-				content, err := fs.ReadFile(fsys, f.m.File)
-				if err != nil {
-					f.problem = fmt.Sprintf("cannot read file: %v", unwrapPathError(err))
-					continue
-				}
-				f.m.Size = int64(len(content))
-				f.problem = checkContent(&f.m, content)
+				f(i)
 			}
 		}()
 	}
@@ -159,10 +222,9 @@ func readAll(fsys fs.FS, files []loaded) {
 }
 
 // checkContent validates the bytes of a migration file and fills in the
-// hash, the header flags, the rules the file breaks and its warnings. It
-// returns what makes the file unusable whatever its state ("" when
-// nothing): such a file cannot be hashed as postgres-migrations did, or not
-// sent to PostgreSQL at all.
+// hash and the header flags. It returns what makes the file unusable
+// whatever its state ("" when nothing): such a file cannot be hashed as
+// postgres-migrations did, or not sent to PostgreSQL at all.
 func checkContent(m *Migration, content []byte) string {
 	if !utf8.Valid(content) {
 		line, col := invalidUTF8At(content)
@@ -173,17 +235,22 @@ func checkContent(m *Migration, content []byte) string {
 		return fmt.Sprintf("contains a NUL byte at line %d, column %d; PostgreSQL cannot run text with NUL bytes", line, col)
 	}
 	m.Hash = hashcheck.Sum(m.File, content)
-	// A view, not a copy: content is never modified, and nothing built from
-	// src outlives this call except strings formatted anew.
-	src := unsafe.String(unsafe.SliceData(content), len(content))
-	h := parseHeaders(src)
+	h := parseHeaders(unsafe.String(unsafe.SliceData(content), len(content)))
 	m.DisableTransaction, m.DisableHashCheck = h.disableTransaction, h.disableHashCheck
 	m.LockTimeout, m.StatementTimeout = h.lockTimeout, h.statementTimeout
 	m.problems = append(m.problems, h.problems...)
+	return ""
+}
+
+// checkStatements fills in the rules the file src of m breaks, its
+// warnings and the ranges to blank out: psql meta-commands, and in a
+// transactional file transaction control and statements that cannot run in
+// a transaction.
+func (m *Migration) checkStatements(src string) {
 	stmts, metas, err := sqlscan.SplitScript(src)
 	if err != nil {
 		m.problems = append(m.problems, err.Error())
-		return ""
+		return
 	}
 	for _, mc := range metas {
 		if problem := metaCommandProblem(mc); problem != "" {
@@ -195,7 +262,6 @@ func checkContent(m *Migration, content []byte) string {
 	if !m.DisableTransaction {
 		m.checkTransactional(stmts)
 	}
-	return ""
 }
 
 // metaCommandProblem says what to do about a psql meta-command in a

@@ -13,6 +13,7 @@ import (
 type Files struct {
 	fsys       fs.FS
 	migrations []Migration
+	checks     *fileChecks
 }
 
 // ReadFiles reads and checks every migration file in fsys (top level only),
@@ -23,15 +24,16 @@ func ReadFiles(fsys fs.FS) (*Files, error) {
 	if fsys == nil {
 		return nil, errors.New("migrator: nil fs.FS")
 	}
-	migs, err := loadMigrations(fsys, false)
+	migs, checks, err := loadMigrations(fsys, false)
 	if err != nil {
 		return nil, err
 	}
-	return &Files{fsys: fsys, migrations: migs}, nil
+	return &Files{fsys: fsys, migrations: migs, checks: checks}, nil
 }
 
 // Migrations returns the migrations read from the folder, in id order.
 func (f *Files) Migrations() []Migration {
+	f.checks.wait()
 	return append([]Migration(nil), f.migrations...)
 }
 
@@ -48,5 +50,5 @@ func (f *Files) New(db *sql.DB, opts ...Option) (*Migrator, error) {
 			return nil, &OptionError{Err: err}
 		}
 	}
-	return &Migrator{db: db, fsys: f.fsys, migrations: f.migrations, opts: o}, nil
+	return &Migrator{db: db, fsys: f.fsys, migrations: f.migrations, checks: f.checks, opts: o}, nil
 }

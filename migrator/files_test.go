@@ -40,7 +40,7 @@ func TestLoadBroken(t *testing.T) {
 			if code != "3" {
 				t.Errorf("%s/expected.txt: exit code %q, want 3, the code of a *FileError", dir, code)
 			}
-			_, err = loadMigrations(os.DirFS(dir), true)
+			_, err = loadChecked(os.DirFS(dir), true)
 			var ferr *FileError
 			if !errors.As(err, &ferr) {
 				t.Fatalf("err = %v, want *FileError", err)
@@ -73,7 +73,7 @@ func TestLoadValid(t *testing.T) {
 		"0005_savepoints-are-fine.sql": {Data: []byte("SAVEPOINT a; ROLLBACK TO SAVEPOINT a; RELEASE a;")},
 		"0006_tx-control-allowed.sql":  {Data: []byte("-- pgmig disable-transaction\nBEGIN;\nCOMMIT;\n")},
 	}
-	migs, err := loadMigrations(fsys, false)
+	migs, err := loadChecked(fsys, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +94,7 @@ func TestLoadValid(t *testing.T) {
 }
 
 func TestLoadEmptyFolder(t *testing.T) {
-	migs, err := loadMigrations(fstest.MapFS{}, false)
+	migs, err := loadChecked(fstest.MapFS{}, false)
 	if err != nil || len(migs) != 0 {
 		t.Fatalf("loadMigrations(empty) = %v, %v", migs, err)
 	}
@@ -115,7 +115,7 @@ func (f failingFS) Open(name string) (fs.File, error) {
 
 func TestLoadUnreadableFile(t *testing.T) {
 	fsys := failingFS{FS: fstest.MapFS{"1_a.sql": {}, "2_b.sql": {}}, bad: "2_b.sql"}
-	_, err := loadMigrations(fsys, false)
+	_, err := loadChecked(fsys, false)
 	var ferr *FileError
 	if !errors.As(err, &ferr) || len(ferr.Problems) != 1 || ferr.Problems[0].File != "2_b.sql" ||
 		!strings.Contains(ferr.Problems[0].Problem, "cannot read file: permission denied") {
@@ -132,7 +132,7 @@ func TestLoadSymlinks(t *testing.T) {
 	must(t, os.Symlink(target, filepath.Join(dir, "1_linked.sql")))
 	must(t, os.Mkdir(filepath.Join(dir, "realdir"), 0o755))
 	must(t, os.Symlink(filepath.Join(dir, "realdir"), filepath.Join(dir, "2_dir-link.sql")))
-	migs, err := loadMigrations(os.DirFS(dir), false)
+	migs, err := loadChecked(os.DirFS(dir), false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +141,7 @@ func TestLoadSymlinks(t *testing.T) {
 	}
 	// A dangling link is reported, not skipped.
 	must(t, os.Symlink(filepath.Join(dir, "nowhere.sql"), filepath.Join(dir, "2_dangling.sql")))
-	_, err = loadMigrations(os.DirFS(dir), false)
+	_, err = loadChecked(os.DirFS(dir), false)
 	if err == nil || !strings.Contains(err.Error(), "2_dangling.sql: cannot follow symbolic link") {
 		t.Fatalf("err = %v", err)
 	}
@@ -152,4 +152,11 @@ func must(t *testing.T, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// loadChecked is loadMigrations once the statement checks are done.
+func loadChecked(fsys fs.FS, strict bool) ([]Migration, error) {
+	migs, checks, err := loadMigrations(fsys, strict)
+	checks.wait()
+	return migs, err
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // knownHeaders are the header names a migration file can carry, each on a
@@ -84,7 +85,7 @@ func parseHeaders(src string) headers {
 				}
 				continue
 			}
-			if f := strings.Fields(words); len(f) == 2 && f[0] == "pgmig" && f[1] == lintIgnore {
+			if f, n := fields(words); n == 2 && f[0] == "pgmig" && f[1] == lintIgnore {
 				h.problems = append(h.problems, fmt.Sprintf("line %d: %q names no rule: list the rules it suppresses, as in '-- pgmig %s drop-column'",
 					n, t, lintIgnore))
 				continue
@@ -105,29 +106,48 @@ func parseHeaders(src string) headers {
 // headerName returns the header that the words of a comment line (the text
 // after "--", trimmed) name exactly.
 func headerName(words string) (string, bool) {
-	for _, tool := range append([]string{""}, headerTools...) {
-		rest := words
-		if tool != "" {
-			var ok bool
-			if rest, ok = strings.CutPrefix(words, tool+" "); !ok {
-				continue
-			}
-			rest = strings.TrimSpace(rest)
+	rest := words
+	for _, tool := range headerTools {
+		if r, ok := strings.CutPrefix(words, tool); ok && r != "" && r[0] == ' ' {
+			rest = strings.TrimSpace(r)
+			break
 		}
-		for _, name := range knownHeaders {
-			if rest == name {
-				return name, true
-			}
+	}
+	for _, name := range knownHeaders {
+		if rest == name {
+			return name, true
 		}
 	}
 	return "", false
 }
 
+// fields splits the words of a comment line as strings.Fields does, without
+// allocating: the first three fields, and how many there are (up to 4,
+// which means more than three).
+func fields(words string) (f [3]string, n int) {
+	for n < 4 {
+		words = strings.TrimLeftFunc(words, unicode.IsSpace)
+		if words == "" {
+			break
+		}
+		end := strings.IndexFunc(words, unicode.IsSpace)
+		if end < 0 {
+			end = len(words)
+		}
+		if n < 3 {
+			f[n] = words[:end]
+		}
+		n++
+		words = words[end:]
+	}
+	return f, n
+}
+
 // valuedHeader returns the header and its value when the words of a
 // comment line are 'pgmig NAME VALUE' for a header that takes a value.
 func valuedHeader(words string) (name, value string, ok bool) {
-	f := strings.Fields(words)
-	if len(f) != 3 || f[0] != "pgmig" || !valuedHeaders[f[1]] {
+	f, n := fields(words)
+	if n != 3 || f[0] != "pgmig" || !valuedHeaders[f[1]] {
 		return "", "", false
 	}
 	return f[1], f[2], true
@@ -136,8 +156,8 @@ func valuedHeader(words string) (name, value string, ok bool) {
 // isLintIgnore reports whether the words of a comment line are
 // 'pgmig lint-ignore' followed by at least one more word.
 func isLintIgnore(words string) bool {
-	f := strings.Fields(words)
-	return len(f) >= 3 && f[0] == "pgmig" && f[1] == lintIgnore
+	f, n := fields(words)
+	return n >= 3 && f[0] == "pgmig" && f[1] == lintIgnore
 }
 
 // noTimeout marks a timeout that a file does not set.

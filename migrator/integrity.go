@@ -46,7 +46,8 @@ func statusOfFiles(fsys fs.FS, migs []Migration, rows []appliedRow) []MigrationS
 	}
 	out := make([]MigrationStatus, 0, len(migs))
 	seen := make(map[int]bool, len(migs))
-	for _, m := range migs {
+	for i := range migs {
+		m := &migs[i] // not a copy: the statement checks may still be filling in other fields
 		seen[m.ID] = true
 		s := MigrationStatus{
 			ID: m.ID, Name: m.Name, File: m.File, CurrentHash: m.Hash, State: StatePending,

@@ -25,6 +25,7 @@ type Migrator struct {
 	db         *sql.DB
 	fsys       fs.FS
 	migrations []Migration
+	checks     *fileChecks // fill in problems, warnings and blanks of migrations
 	opts       options
 }
 
@@ -52,17 +53,22 @@ func New(db *sql.DB, fsys fs.FS, opts ...Option) (*Migrator, error) {
 			return nil, &OptionError{Err: err}
 		}
 	}
-	migs, err := loadMigrations(fsys, false)
+	migs, checks, err := loadMigrations(fsys, false)
 	if err != nil {
 		return nil, err
 	}
-	return &Migrator{db: db, fsys: fsys, migrations: migs, opts: o}, nil
+	return &Migrator{db: db, fsys: fsys, migrations: migs, checks: checks, opts: o}, nil
 }
 
 // Migrations returns the migrations read from the folder, in id order.
 func (m *Migrator) Migrations() []Migration {
+	m.checks.wait()
 	return append([]Migration(nil), m.migrations...)
 }
+
+// Len returns how many migrations the folder holds: len(Migrations())
+// without the copy.
+func (m *Migrator) Len() int { return len(m.migrations) }
 
 // ValidateResult is what [Validate] found in a folder of migration files.
 type ValidateResult struct {
@@ -78,7 +84,7 @@ type ValidateResult struct {
 // database has applied. It returns a *FileError listing every problem;
 // warnings come with the result.
 func Validate(fsys fs.FS) (*ValidateResult, error) {
-	migs, err := loadMigrations(fsys, true)
+	migs, _, err := loadMigrations(fsys, true)
 	if err != nil {
 		return nil, err
 	}

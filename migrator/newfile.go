@@ -46,7 +46,7 @@ func NewFile(dir string, name string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	migs, err := loadMigrations(os.DirFS(dir), false)
+	migs, _, err := loadMigrations(os.DirFS(dir), false)
 	if err != nil {
 		return "", err
 	}
@@ -75,7 +75,7 @@ func NewFile(dir string, name string) (string, error) {
 		os.Remove(path)
 		return "", fmt.Errorf("writing migration file %s: %w", path, werr)
 	}
-	if _, err := loadMigrations(os.DirFS(dir), false); err != nil {
+	if _, _, err := loadMigrations(os.DirFS(dir), false); err != nil {
 		os.Remove(path)
 		return "", fmt.Errorf("%s was removed again: the folder changed while it was created: %w", path, err)
 	}

@@ -67,7 +67,7 @@ func TestNewFile(t *testing.T) {
 			if want := filepath.Join(dir, tt.want); path != want {
 				t.Fatalf("path = %s, want %s", path, want)
 			}
-			migs, err := loadMigrations(os.DirFS(dir), false)
+			migs, err := loadChecked(os.DirFS(dir), false)
 			if err != nil {
 				t.Fatalf("folder no longer loads: %v", err)
 			}
@@ -235,7 +235,7 @@ func TestNewFileMaxLengthName(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	migs, err := loadMigrations(os.DirFS(dir), false)
+	migs, err := loadChecked(os.DirFS(dir), false)
 	if err != nil || len(migs) != 1 || migs[0].Name != name {
 		t.Fatalf("%s: %v %v", path, migs, err)
 	}
@@ -330,7 +330,7 @@ func TestNewFileConcurrent(t *testing.T) {
 				t.Fatalf("round %d: returned path is gone: %v", round, err)
 			}
 		}
-		migs, err := loadMigrations(os.DirFS(dir), false)
+		migs, err := loadChecked(os.DirFS(dir), false)
 		if err != nil {
 			t.Fatalf("round %d: folder broken: %v", round, err)
 		}

@@ -40,7 +40,8 @@ const (
 func (m *Migrator) noopRows() []appliedRow {
 	rows := make([]appliedRow, 0, len(m.migrations)+1)
 	rows = append(rows, appliedRow{ID: 0, Name: row0Name, Hash: row0Hash})
-	for _, mig := range m.migrations {
+	for i := range m.migrations {
+		mig := &m.migrations[i] // not a copy: the statement checks may still be filling in other fields
 		rows = append(rows, appliedRow{ID: mig.ID, Name: mig.Name, Hash: mig.Hash})
 	}
 	return rows

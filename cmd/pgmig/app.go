@@ -96,7 +96,7 @@ func (f *folderFlags) openWith(a *app, connect bool, opts ...migrator.Option) (*
 		db.Close()
 		return nil, err
 	}
-	a.log.Debug().Int("files", len(m.Migrations())).Dur("duration", time.Since(start)).Msg("migration files read and checked")
+	a.log.Debug().Int("files", m.Len()).Dur("duration", time.Since(start)).Msg("migration files read and checked")
 	// A database that does not exist yet may be created first (apply
 	// --create-db); any other failure is the command's.
 	if err := <-warm; err != nil && pq.As(err, "3D000") == nil {

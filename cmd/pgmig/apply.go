@@ -124,7 +124,7 @@ func (c *applyCmd) Run(ctx context.Context, a *app) error {
 			return c.report(a, &migrator.ApplyResult{}, err)
 		}
 	}
-	a.log.Info().Str("database", o.settings.describe("")).Str("dir", c.Dir).Int("files", len(o.migrator.Migrations())).Msg("applying migrations")
+	a.log.Info().Str("database", o.settings.describe("")).Str("dir", c.Dir).Int("files", o.migrator.Len()).Msg("applying migrations")
 	a.lockTaken = true
 	res, err := o.migrator.ApplyTo(ctx, c.To)
 	a.status.clear()

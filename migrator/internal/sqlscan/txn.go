@@ -1,5 +1,7 @@
 package sqlscan
 
+import "strings"
+
 // TransactionControl reports whether s is a transaction control statement
 // that a migration file must not contain when pgmig runs the file inside a
 // transaction, and its form: "BEGIN", "START TRANSACTION", "COMMIT",
@@ -10,10 +12,11 @@ package sqlscan
 // PL/pgSQL block lives inside a string, and a BEGIN ATOMIC body belongs to a
 // CREATE statement, so neither starts a top-level statement.
 func TransactionControl(s Statement) (form string, ok bool) {
-	toks := firstTokens(s.Text, 3)
+	var buf [3]token
+	toks := firstTokens(s.Text, buf[:])
 	word := func(i int) string {
 		if i < len(toks) && toks[i].kind == tokWord {
-			return upperASCII(s.Text[toks[i].start:toks[i].end])
+			return txnWord(s.Text[toks[i].start:toks[i].end])
 		}
 		return ""
 	}
@@ -50,4 +53,18 @@ func TransactionControl(s Statement) (form string, ok bool) {
 		}
 	}
 	return "", false
+}
+
+// txnWords are the words TransactionControl looks for.
+var txnWords = []string{"ABORT", "AS", "BEGIN", "COMMIT", "END", "PREPARE", "PREPARED", "ROLLBACK", "START", "TO", "TRANSACTION", "WORK"}
+
+// txnWord returns w upper-cased when it is one of txnWords, else "?":
+// without allocating, since every statement of every file goes through it.
+func txnWord(w string) string {
+	for _, kw := range txnWords {
+		if len(w) == len(kw) && strings.EqualFold(w, kw) {
+			return kw
+		}
+	}
+	return "?"
 }

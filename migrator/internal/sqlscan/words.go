@@ -1,6 +1,9 @@
 package sqlscan
 
-import "strings"
+import (
+	"strings"
+	"unsafe"
+)
 
 // Words returns the first n unquoted identifier or keyword tokens of s,
 // upper-cased (ASCII letters only), skipping comments and every other kind
@@ -8,25 +11,50 @@ import "strings"
 // n < 0 it returns all of them. For "create unique index concurrently "i"
 // on t (a)" and n = 4 it returns CREATE, UNIQUE, INDEX, CONCURRENTLY.
 func Words(s Statement, n int) []string {
-	var out []string
+	var stack [16]token // the usual n fits: no allocation for the spans
+	spans := stack[:0]
+	size := 0
 	l := lexer{src: s.Text}
-	for n < 0 || len(out) < n {
+	for n < 0 || len(spans) < n {
 		t, err := l.next()
 		if err != nil || t.kind == tokEOF {
 			break
 		}
 		if t.kind == tokWord {
-			out = append(out, upperASCII(s.Text[t.start:t.end]))
+			spans = append(spans, t)
+			size += t.end - t.start
 		}
+	}
+	if len(spans) == 0 {
+		return nil
+	}
+	// One upper-cased copy of all the words, which the results slice.
+	buf := make([]byte, 0, size)
+	for _, t := range spans {
+		for i := t.start; i < t.end; i++ {
+			c := s.Text[i]
+			if c >= 'a' && c <= 'z' {
+				c -= 'a' - 'A'
+			}
+			buf = append(buf, c)
+		}
+	}
+	text := unsafe.String(unsafe.SliceData(buf), len(buf)) // buf is not written again
+	out := make([]string, len(spans))
+	off := 0
+	for i, t := range spans {
+		out[i] = text[off : off+t.end-t.start]
+		off += t.end - t.start
 	}
 	return out
 }
 
-// firstTokens returns up to n leading tokens of text (comments skipped).
-func firstTokens(text string, n int) []token {
-	var out []token
+// firstTokens returns up to len(buf) leading tokens of text (comments
+// skipped), in buf.
+func firstTokens(text string, buf []token) []token {
+	out := buf[:0]
 	l := lexer{src: text}
-	for len(out) < n {
+	for len(out) < len(buf) {
 		t, err := l.next()
 		if err != nil || t.kind == tokEOF {
 			break
@@ -42,7 +70,8 @@ func firstTokens(text string, n int) []token {
 // so that an invalid index the statement left behind can be found. ok is
 // false for other statements and for an index without a name.
 func ConcurrentIndex(s Statement) (index, table string, ok bool) {
-	toks := firstTokens(s.Text, 20)
+	var buf [20]token
+	toks := firstTokens(s.Text, buf[:])
 	i := 0
 	word := func(w string) bool {
 		if i < len(toks) && toks[i].kind == tokWord && equalFoldASCII(s.Text[toks[i].start:toks[i].end], w) {
