@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/alecthomas/kong"
@@ -15,6 +16,13 @@ import (
 )
 
 func main() {
+	if os.Getenv("GOGC") == "" {
+		// Most runs end before their heap passes 8 MB: collecting at twice
+		// the live heap instead of once spares a no-op over 1000 files
+		// its only collection (about 1.5 ms on two CPUs), for a third more
+		// memory at the peak of runs over very large files.
+		debug.SetGCPercent(200)
+	}
 	os.Exit(runWithStdin(os.Stdin, os.Args[1:], os.Stdout, os.Stderr))
 }
 
