@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/lib/pq"
 	pgsql "github.com/pgmig/pgmig/sql"
@@ -48,8 +47,8 @@ func (m *Migrator) noopRows() []appliedRow {
 }
 
 // noopDigest digests rows as sql/noop_check.sql digests the table:
-// "id:length:name:hash" per row (length in characters), joined by line
-// breaks, SHA-256 in hex.
+// "id/name/hash" per row, joined by line breaks, SHA-256, as a bytea
+// literal.
 func noopDigest(rows []appliedRow) string {
 	h := sha256.New()
 	var b []byte
@@ -59,15 +58,13 @@ func noopDigest(rows []appliedRow) string {
 			b = append(b, '\n')
 		}
 		b = strconv.AppendInt(b, int64(r.ID), 10)
-		b = append(b, ':')
-		b = strconv.AppendInt(b, int64(utf8.RuneCountInString(r.Name)), 10)
-		b = append(b, ':')
+		b = append(b, '/')
 		b = append(b, r.Name...)
-		b = append(b, ':')
+		b = append(b, '/')
 		b = append(b, r.Hash...)
 		h.Write(b)
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	return pq.QuoteLiteral(`\x` + hex.EncodeToString(h.Sum(nil)))
 }
 
 // noopQuery is the first lock attempt with the no-op check after it,
@@ -76,7 +73,7 @@ func (m *Migrator) noopQuery(rows []appliedRow) string {
 	key := m.opts.lockKeyLiteral()
 	return pgsql.Render(pgsql.TryLock, "key", key) + ";\n" +
 		pgsql.Render(pgsql.NoopCheck, "table", m.opts.qualifiedTable(), "regclass", m.opts.regclassLiteral(),
-			"digest", pq.QuoteLiteral(noopDigest(rows)), "key", key)
+			"digest", noopDigest(rows), "key", key)
 }
 
 // lockState is the answer to sql/try_lock.sql.
@@ -114,8 +111,9 @@ func (m *Migrator) firstLockAttempt(ctx context.Context, conn *sql.Conn) (st loc
 	}
 	var n int
 	var same, released bool
-	var schema, kind, idType, nameType, hashType, atType sql.NullString
-	if err := rows.Scan(&n, &same, &schema, &kind, &idType, &nameType, &hashType, &atType, &released); err != nil {
+	var schema, kind sql.NullString
+	var layout sql.NullBool
+	if err := rows.Scan(&n, &same, &schema, &kind, &layout, &released); err != nil {
 		// Whether the release ran is unknown: stop rather than write
 		// without the lock, and end the session, which ends a lock it
 		// may still hold.
@@ -132,7 +130,21 @@ func (m *Migrator) firstLockAttempt(ctx context.Context, conn *sql.Conn) (st loc
 		// The release ran (its row came back), whatever failed after it.
 		m.opts.log.Debug("no-op check: error after the release", "error", rows.Err())
 	}
-	table, terr := m.trackingTableOf(schema.String, kind.String, map[string]string{
-		"id": idType.String, "name": nameType.String, "hash": hashType.String, "executed_at": atType.String})
-	return st, &noopFound{table: table, rows: expected, err: terr}, nil
+	found = &noopFound{table: m.tableIn(schema.String), rows: expected}
+	if !layout.Bool || kind.String != "r" && kind.String != "p" {
+		// The rows are right and the lock is free again, but the table
+		// cannot be a tracking table: the layout query says why.
+		found.err = m.layoutError(ctx, conn)
+	}
+	return st, found, nil
+}
+
+// layoutError is the *TableError of a tracking table whose layout the
+// no-op check refused, as the layout query finds it.
+func (m *Migrator) layoutError(ctx context.Context, conn *sql.Conn) error {
+	_, _, err := m.resolveTable(ctx, conn)
+	if err == nil {
+		err = &TableError{Table: m.opts.displayTable(), Problem: "changed while pgmig looked at it: its columns no longer have the types of a tracking table"}
+	}
+	return err
 }

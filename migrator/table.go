@@ -96,14 +96,20 @@ func (m *Migrator) tableFromColumns(rows *sql.Rows) (t trackingTable, exists boo
 	return t, true, err
 }
 
+// tableIn is the tracking table in schema, as found by the no-op check
+// (which checked its layout) or by trackingTableOf.
+func (m *Migrator) tableIn(schema string) trackingTable {
+	return trackingTable{
+		qualified: pq.QuoteIdentifier(schema) + "." + pq.QuoteIdentifier(m.opts.table),
+		display:   schema + "." + m.opts.table,
+	}
+}
+
 // trackingTableOf is the tracking table found in schema, with relkind
 // kind and cols (column name to type, as format_type prints it), or a
 // *TableError when it cannot be one.
 func (m *Migrator) trackingTableOf(schema, kind string, cols map[string]string) (trackingTable, error) {
-	t := trackingTable{
-		qualified: pq.QuoteIdentifier(schema) + "." + pq.QuoteIdentifier(m.opts.table),
-		display:   schema + "." + m.opts.table,
-	}
+	t := m.tableIn(schema)
 	if typ, ok := cols["duration_ms"]; ok && (typ == "integer" || typ == "bigint") {
 		t.hasDuration = true
 	}

@@ -4,32 +4,38 @@
 -- reads the tracking table after the lock was taken.
 --
 -- It digests the rows as the client digests what they must be for a run
--- with nothing to do (row 0 and one row per file: id, name, hash), and when
--- the two agree it releases the lock at once: a no-op then costs this one
--- round trip. The release only happens with the lock granted to this
--- session and under READ COMMITTED (under a stricter isolation the
--- transaction's snapshot predates the lock); otherwise the client reads the
--- rows as usual. The lengths make the digest's input unambiguous; hashes are
--- compared as hashcheck.Equal does (case and padding aside). The table's
--- schema, kind and column types come along for the client's layout check
--- (pg_typeof prints a type as format_type does, without the modifier).
+-- with nothing to do (row 0 and one row per file): "id/name/hash" per row
+-- in id order, joined by line breaks, SHA-256. The expected names hold no
+-- '/' and no line break, so only the expected rows digest alike. The hash is
+-- compared as stored: a table that stores hashes in another case or
+-- padded does not match here and is read row by row, as hashcheck.Equal
+-- compares them. When the digests agree it releases the lock at once: a
+-- no-op then costs this one round trip. The release only happens with the
+-- lock granted to this session and under READ COMMITTED (under a stricter
+-- isolation the transaction's snapshot predates the lock); otherwise the
+-- client reads the rows as usual.
+--
+-- The table's schema and kind come along, and whether its columns have
+-- types a tracking table may have (checked on one row: a column's type is
+-- the same on every row), by the built-in types' fixed OIDs: smallint 21,
+-- integer 23, bigint 20; text 25, character 1042, character varying 1043;
+-- timestamp 1114, timestamptz 1184. These are the types requiredColumns
+-- in migrator/table.go accepts.
 WITH d AS (
-  SELECT encode(sha256(convert_to(coalesce(
-           string_agg(id::text || ':' || length(name)::text || ':' || name || ':' || lower(btrim(hash)),
-                      E'\n' ORDER BY id), ''), 'UTF8')), 'hex') AS digest,
-         count(*)::int AS n,
-         min(pg_typeof(id)::text) AS id_type,
-         min(pg_typeof(name)::text) AS name_type,
-         min(pg_typeof(hash)::text) AS hash_type,
-         min(pg_typeof(executed_at)::text) AS executed_at_type
+  SELECT sha256(convert_to(coalesce(string_agg(concat(id, '/', name, '/', hash), E'\n' ORDER BY id), ''), 'UTF8')) AS digest,
+         count(*)::int AS n
   FROM {table}
 )
 SELECT d.n,
-       d.digest = {digest},
-       n.nspname::text,
+       d.digest = {digest}::bytea,
+       c.relnamespace::regnamespace::text,
        c.relkind::text,
-       d.id_type, d.name_type, d.hash_type, d.executed_at_type,
-       CASE WHEN d.digest = {digest}
+       (SELECT pg_typeof(id)::oid IN (20, 21, 23)
+               AND pg_typeof(name)::oid IN (25, 1043)
+               AND pg_typeof(hash)::oid IN (25, 1042, 1043)
+               AND pg_typeof(executed_at)::oid IN (1114, 1184)
+        FROM {table} LIMIT 1),
+       CASE WHEN d.digest = {digest}::bytea
              AND current_setting('transaction_isolation') = 'read committed'
              AND EXISTS (SELECT 1 FROM pg_locks l
                          WHERE l.locktype = 'advisory' AND l.pid = pg_backend_pid() AND l.granted
@@ -40,4 +46,3 @@ SELECT d.n,
        END
 FROM d
 LEFT JOIN pg_class c ON c.oid = to_regclass({regclass})
-LEFT JOIN pg_namespace n ON n.oid = c.relnamespace
