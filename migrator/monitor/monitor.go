@@ -206,9 +206,11 @@ func (w *Watch) Stop() Waits {
 
 // prepare takes a connection from the pool and gives it back at once:
 // when the pool had none idle, that opens one, and the first look finds it
-// there. A failure is left for that look to meet and report.
+// there (or waits for it, if it comes first). A failure is left for that
+// look to meet and report. The dial gets a look's time, not just until the
+// first look: cut short, it would be wasted.
 func (w *Watch) prepare() {
-	ctx, cancel := context.WithTimeout(context.Background(), w.opts.After)
+	ctx, cancel := context.WithTimeout(context.Background(), sampleTimeout)
 	defer cancel()
 	if c, err := w.db.Conn(ctx); err == nil {
 		c.Close()
