@@ -131,7 +131,7 @@ func (m *Migrator) firstLockAttempt(ctx context.Context, conn *sql.Conn) (st loc
 		m.opts.log.Debug("no-op check: error after the release", "error", rows.Err())
 	}
 	found = &noopFound{table: m.tableIn(schema.String), rows: expected}
-	if !layout.Bool || kind.String != "r" && kind.String != "p" {
+	if !layout.Bool || kind.String != "table" { // pg_identify_object's kind of a table, partitioned or not
 		// The rows are right and the lock is free again, but the table
 		// cannot be a tracking table: the layout query says why.
 		found.err = m.layoutError(ctx, conn)

@@ -11,11 +11,14 @@
 -- padded does not match here and is read row by row, as hashcheck.Equal
 -- compares them. When the digests agree it releases the lock at once: a
 -- no-op then costs this one round trip. The release only happens with the
--- lock granted to this session and under READ COMMITTED (under a stricter
--- isolation the transaction's snapshot predates the lock); otherwise the
--- client reads the rows as usual.
+-- lock granted to this session (try_lock.sql says so in the transaction's
+-- setting pgmig.noop_lock_granted) and under READ COMMITTED (under a
+-- stricter isolation the transaction's snapshot predates the lock);
+-- otherwise the client reads the rows as usual.
 --
--- The table's schema and kind come along, and whether its columns have
+-- The table's schema and kind come along (pg_identify_object on pg_class,
+-- OID 1259: the schema quoted as needed, the kind "table" for a table or
+-- a partitioned table), and whether its columns have
 -- types a tracking table may have (checked on one row: a column's type is
 -- the same on every row), by the built-in types' fixed OIDs: smallint 21,
 -- integer 23, bigint 20; text 25, character 1042, character varying 1043;
@@ -28,8 +31,8 @@ WITH d AS (
 )
 SELECT d.n,
        d.digest = {digest}::bytea,
-       c.relnamespace::regnamespace::text,
-       c.relkind::text,
+       o.schema,
+       o.type,
        (SELECT pg_typeof(id)::oid IN (20, 21, 23)
                AND pg_typeof(name)::oid IN (25, 1043)
                AND pg_typeof(hash)::oid IN (25, 1042, 1043)
@@ -37,12 +40,9 @@ SELECT d.n,
         FROM {table} LIMIT 1),
        CASE WHEN d.digest = {digest}::bytea
              AND current_setting('transaction_isolation') = 'read committed'
-             AND EXISTS (SELECT 1 FROM pg_locks l
-                         WHERE l.locktype = 'advisory' AND l.pid = pg_backend_pid() AND l.granted
-                           AND l.objsubid = 1
-                           AND ((l.classid::bigint << 32) | l.objid::bigint) = {key})
+             AND current_setting('pgmig.noop_lock_granted', true) = 'true'
             THEN pg_advisory_unlock({key})
             ELSE false
        END
 FROM d
-LEFT JOIN pg_class c ON c.oid = to_regclass({regclass})
+LEFT JOIN LATERAL pg_identify_object(1259, to_regclass({regclass}), 0) o ON true

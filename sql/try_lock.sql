@@ -9,6 +9,12 @@
 -- server process never does, unless a pooler hands one server session to
 -- several clients (PgBouncer in transaction or statement mode); the lock is
 -- re-entrant, so that case would otherwise look like success.
+--
+-- Whether the lock was granted is also kept, for this transaction only, in
+-- the setting pgmig.noop_lock_granted: sql/noop_check.sql, sent in the same
+-- query string (one implicit transaction), releases the lock only when it
+-- reads 'true' there. Alone, this statement's transaction ends with it and
+-- the setting goes with it.
 WITH state AS MATERIALIZED (
   SELECT pg_is_in_recovery() AS standby,
          current_setting('transaction_read_only') = 'on' AS read_only,
@@ -20,6 +26,8 @@ WITH state AS MATERIALIZED (
 SELECT standby,
        read_only,
        held,
-       CASE WHEN standby OR read_only THEN false ELSE pg_try_advisory_lock({key}) END,
+       set_config('pgmig.noop_lock_granted',
+                  (CASE WHEN standby OR read_only THEN false ELSE pg_try_advisory_lock({key}) END)::text,
+                  true)::boolean,
        pg_backend_pid()
 FROM state
