@@ -364,7 +364,7 @@ func checkNumbering(migs []Migration) []FileProblem {
 		return strings.Compare(a.File, b.File)
 	})
 	var problems []FileProblem
-	byName := map[string]string{}
+	byName := make(map[string]string, len(migs))
 	for i, m := range migs {
 		if other, dup := byName[m.Name]; dup {
 			problems = append(problems, FileProblem{File: m.File, Problem: fmt.Sprintf("name %q is also used by %s; names must be unique", m.Name, other)})
