@@ -108,7 +108,7 @@ func loadMigrations(fsys fs.FS, strict bool) ([]Migration, *fileChecks, error) {
 	readAll(fsys, files)
 	// Every parsed name, for the numbering check; the valid files.
 	numbered := make([]Migration, 0, len(files))
-	valid := make([]loaded, 0, len(files))
+	valid := files[:0] // filtered in place: f is a copy, and valid never passes it
 	for _, f := range files {
 		numbered = append(numbered, f.m)
 		if f.problem != "" {
