@@ -25,6 +25,7 @@ type app struct {
 	status         *statusLine // the terminal's status line; nil when stderr is no terminal or logs are JSON
 	confirmIn      io.Reader   // where dropdb and reset read the typed confirmation: stdin when it and stderr are terminals, else nil
 	stdin          io.Reader   // stdin, for --targets -; nil in tests that give none
+	pre            *preDial    // the connection begun before the flags were parsed, or nil
 }
 
 // folderFlags are the flags of every command that reads a migrations folder
@@ -64,7 +65,8 @@ func (f *folderFlags) openWith(a *app, connect bool, opts ...migrator.Option) (*
 	if err != nil {
 		return nil, err
 	}
-	db, err := settings.openDB("")
+	pre := a.pre.forSettings(settings)
+	db, err := settings.openDBFirst("", pre)
 	if err != nil {
 		return nil, err
 	}
@@ -87,6 +89,9 @@ func (f *folderFlags) openWith(a *app, connect bool, opts ...migrator.Option) (*
 				conn.Close() // back to the pool, for the command's first query
 			}
 			connectTook = time.Since(start)
+			if pre != nil && pre.claimed.Load() {
+				connectTook = pre.took // begun before the flags were parsed
+			}
 			warm <- err
 		}()
 	}
@@ -96,15 +101,20 @@ func (f *folderFlags) openWith(a *app, connect bool, opts ...migrator.Option) (*
 		db.Close()
 		return nil, err
 	}
-	a.log.Debug().Int("files", m.Len()).Dur("duration", time.Since(start)).Msg("migration files read and checked")
+	filesDone := time.Now()
+	a.log.Debug().Int("files", m.Len()).Dur("duration", filesDone.Sub(start)).Msg("migration files read and checked")
 	// A database that does not exist yet may be created first (apply
 	// --create-db); any other failure is the command's.
-	if err := <-warm; err != nil && pq.As(err, "3D000") == nil {
+	err = <-warm
+	waited := time.Since(filesDone)
+	if err != nil && pq.As(err, "3D000") == nil {
 		db.Close()
 		return nil, settings.explainConnectError(err, "")
 	}
 	if connect {
-		a.log.Debug().Dur("duration", connectTook).Msg("connected (while the files were read)")
+		// waited: how long the files, once read, waited for the connection.
+		a.log.Debug().Dur("duration", connectTook).Bool("before_flags", pre != nil && pre.claimed.Load()).
+			Dur("waited", waited).Msg("connected (while the files were read)")
 	}
 	return &opened{migrator: m, settings: settings, db: db}, nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"os"
@@ -76,6 +77,12 @@ func resolveSettingsFrom(url, source string, red *redactor) (*connSettings, erro
 
 // openDB returns a handle to database dbname ("" for the configured one).
 func (c *connSettings) openDB(dbname string) (*sql.DB, error) {
+	return c.openDBFirst(dbname, nil)
+}
+
+// openDBFirst is openDB whose first connection is first's, when first is
+// not nil (see preDial).
+func (c *connSettings) openDBFirst(dbname string, first *preDial) (*sql.DB, error) {
 	cfg := c.cfg.Clone()
 	if dbname != "" {
 		cfg.Database = dbname
@@ -84,7 +91,11 @@ func (c *connSettings) openDB(dbname string) (*sql.DB, error) {
 	if err != nil {
 		return nil, &usageError{msg: "invalid connection settings: " + err.Error()}
 	}
-	db := sql.OpenDB(connector)
+	var conn driver.Connector = connector
+	if first != nil {
+		conn = &firstConnector{Connector: connector, first: first}
+	}
+	db := sql.OpenDB(conn)
 	db.SetMaxOpenConns(2)
 	return db, nil
 }

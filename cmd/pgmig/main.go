@@ -41,6 +41,8 @@ func runWithStdin(stdin io.Reader, args []string, stdout, stderr io.Writer) int 
 	red := &redactor{}
 	stderr = red.writer(stderr)
 	stdout = red.writer(stdout)
+	pre := startPreDial(args, red)
+	defer pre.close()
 	var cli CLI
 	exitCalled := -1
 	options := []kong.Option{
@@ -89,7 +91,7 @@ func runWithStdin(stdin io.Reader, args []string, stdout, stderr io.Writer) int 
 		}
 	}
 
-	app := &app{stdout: stdout, stderr: stderr, red: red, globals: &cli.Globals, stdin: stdin}
+	app := &app{stdout: stdout, stderr: stderr, red: red, globals: &cli.Globals, stdin: stdin, pre: pre}
 	if terminal && isTerminal(stdin) {
 		app.confirmIn = stdin
 	}
