@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lib/pq"
+	"github.com/pgmig/pgmig/cmd/pgmig/internal/predial"
 	"github.com/pgmig/pgmig/migrator"
 	"github.com/pgmig/pgmig/migrator/dirfs"
 	"github.com/rs/zerolog"
@@ -21,11 +22,11 @@ type app struct {
 	red            *redactor
 	log            zerolog.Logger
 	globals        *Globals
-	lockTaken      bool        // the command took the migration lock (apply)
-	status         *statusLine // the terminal's status line; nil when stderr is no terminal or logs are JSON
-	confirmIn      io.Reader   // where dropdb and reset read the typed confirmation: stdin when it and stderr are terminals, else nil
-	stdin          io.Reader   // stdin, for --targets -; nil in tests that give none
-	pre            *preDial    // the connection begun before the flags were parsed, or nil
+	lockTaken      bool          // the command took the migration lock (apply)
+	status         *statusLine   // the terminal's status line; nil when stderr is no terminal or logs are JSON
+	confirmIn      io.Reader     // where dropdb and reset read the typed confirmation: stdin when it and stderr are terminals, else nil
+	stdin          io.Reader     // stdin, for --targets -; nil in tests that give none
+	pre            *predial.Dial // the connection begun before the flags were parsed, or nil
 }
 
 // folderFlags are the flags of every command that reads a migrations folder
@@ -65,7 +66,7 @@ func (f *folderFlags) openWith(a *app, connect bool, opts ...migrator.Option) (*
 	if err != nil {
 		return nil, err
 	}
-	pre := a.pre.forSettings(settings)
+	pre := dialFor(a.pre, settings)
 	db, err := settings.openDBFirst("", pre)
 	if err != nil {
 		return nil, err
@@ -89,8 +90,8 @@ func (f *folderFlags) openWith(a *app, connect bool, opts ...migrator.Option) (*
 				conn.Close() // back to the pool, for the command's first query
 			}
 			connectTook = time.Since(start)
-			if pre != nil && pre.claimed.Load() {
-				connectTook = pre.took // begun before the flags were parsed
+			if pre.Claimed() {
+				connectTook = pre.Took() // begun before the flags were parsed
 			}
 			warm <- err
 		}()
@@ -113,7 +114,7 @@ func (f *folderFlags) openWith(a *app, connect bool, opts ...migrator.Option) (*
 	}
 	if connect {
 		// waited: how long the files, once read, waited for the connection.
-		a.log.Debug().Dur("duration", connectTook).Bool("before_flags", pre != nil && pre.claimed.Load()).
+		a.log.Debug().Dur("duration", connectTook).Bool("before_flags", pre.Claimed()).
 			Dur("waited", waited).Msg("connected (while the files were read)")
 	}
 	return &opened{migrator: m, settings: settings, db: db}, nil

@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"strings"
 
 	neturl "net/url"
 
 	"github.com/lib/pq"
+	"github.com/pgmig/pgmig/cmd/pgmig/internal/predial"
 	"github.com/pgmig/pgmig/migrator"
 )
 
@@ -31,21 +33,16 @@ func resolveSettings(url string, red *redactor) (*connSettings, error) {
 // resolveSettingsFrom is resolveSettings for a URL given by the flag
 // source (for example --dev-url), which its errors name.
 func resolveSettingsFrom(url, source string, red *redactor) (*connSettings, error) {
-	if url == "" {
-		for _, env := range []string{"PGMIG_DATABASE_URL", "DATABASE_URL"} {
-			if v := os.Getenv(env); v != "" {
-				url, source = v, env
-				break
-			}
-		}
-	}
-	if url == "" {
+	s, err := predial.Resolve(url)
+	switch {
+	case s.Env != "":
+		source = s.Env
+	case s.URL == "":
 		source = "PG* environment variables and defaults"
 	}
-	red.add(urlPassword(url))
-	red.add(dsnPassword(url))
+	red.add(urlPassword(s.URL))
+	red.add(dsnPassword(s.URL))
 	red.add(os.Getenv("PGPASSWORD"))
-	cfg, err := pq.NewConfig(url)
 	if err != nil {
 		// A *url.Error quotes the whole URL, password included, in an
 		// escaped form the redactor might not match: keep only its reason.
@@ -61,18 +58,16 @@ func resolveSettingsFrom(url, source string, red *redactor) (*connSettings, erro
 		}
 		return nil, &usageError{msg: fmt.Sprintf("invalid connection settings (from %s): %s", source, red.redact(err.Error()))}
 	}
-	red.add(cfg.Password)
-	if cfg.SSLMode == "" {
-		// libpq's default: use TLS when the server offers it.
-		cfg.SSLMode = pq.SSLModePrefer
+	red.add(s.Config.Password)
+	return &connSettings{cfg: s.Config, source: source}, nil
+}
+
+// dialFor returns d when it dials with settings c, else nil.
+func dialFor(d *predial.Dial, c *connSettings) *predial.Dial {
+	if d == nil || !reflect.DeepEqual(d.Config(), c.cfg) {
+		return nil
 	}
-	if cfg.ApplicationName == "" {
-		cfg.ApplicationName = "pgmig"
-	}
-	if cfg.Database == "" {
-		cfg.Database = cfg.User // libpq's default
-	}
-	return &connSettings{cfg: cfg, source: source}, nil
+	return d
 }
 
 // openDB returns a handle to database dbname ("" for the configured one).
@@ -81,8 +76,8 @@ func (c *connSettings) openDB(dbname string) (*sql.DB, error) {
 }
 
 // openDBFirst is openDB whose first connection is first's, when first is
-// not nil (see preDial).
-func (c *connSettings) openDBFirst(dbname string, first *preDial) (*sql.DB, error) {
+// not nil.
+func (c *connSettings) openDBFirst(dbname string, first *predial.Dial) (*sql.DB, error) {
 	cfg := c.cfg.Clone()
 	if dbname != "" {
 		cfg.Database = dbname
@@ -93,7 +88,7 @@ func (c *connSettings) openDBFirst(dbname string, first *preDial) (*sql.DB, erro
 	}
 	var conn driver.Connector = connector
 	if first != nil {
-		conn = &firstConnector{Connector: connector, first: first}
+		conn = first.Connector(connector)
 	}
 	db := sql.OpenDB(conn)
 	db.SetMaxOpenConns(2)

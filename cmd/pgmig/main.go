@@ -13,6 +13,7 @@ import (
 
 	"github.com/alecthomas/kong"
 	"github.com/mattn/go-isatty"
+	"github.com/pgmig/pgmig/cmd/pgmig/internal/predial"
 )
 
 func main() {
@@ -41,8 +42,8 @@ func runWithStdin(stdin io.Reader, args []string, stdout, stderr io.Writer) int 
 	red := &redactor{}
 	stderr = red.writer(stderr)
 	stdout = red.writer(stdout)
-	pre := startPreDial(args, red)
-	defer pre.close()
+	pre := predial.Start(args)
+	defer pre.Close()
 	var cli CLI
 	exitCalled := -1
 	options := []kong.Option{

@@ -14,36 +14,9 @@ import (
 	"time"
 
 	"github.com/lib/pq"
+	"github.com/pgmig/pgmig/cmd/pgmig/internal/predial"
 	"github.com/pgmig/pgmig/migrator/migratortest"
 )
-
-func TestURLArgument(t *testing.T) {
-	for _, c := range []struct {
-		args []string
-		url  string
-		ok   bool
-	}{
-		{[]string{"apply", "dir"}, "", true},
-		{[]string{"--url", "postgres://a/b", "apply", "dir"}, "postgres://a/b", true},
-		{[]string{"apply", "--url=host=x dbname=y", "dir"}, "host=x dbname=y", true},
-		{[]string{"--url", "u1", "apply", "--url", "u2", "dir"}, "u2", true},
-		{[]string{"apply", "--each-database", "app_%", "dir"}, "", false},
-		{[]string{"apply", "--targets=fleet.txt", "dir"}, "", false},
-		{[]string{"status", "--each-schema", "t_%", "dir"}, "", false},
-		{[]string{"apply", "--", "--url", "x"}, "", true}, // after "--" nothing is a flag
-	} {
-		url, ok := urlArgument(c.args)
-		if url != c.url || ok != c.ok {
-			t.Errorf("urlArgument(%q) = %q, %v; want %q, %v", c.args, url, ok, c.url, c.ok)
-		}
-	}
-	for _, args := range [][]string{{"version"}, {"validate", "dir"}, {"apply", "--help"}, {"createdb"}} {
-		if p := startPreDial(args, &redactor{}); p != nil {
-			p.close()
-			t.Errorf("startPreDial(%q) dialled; only apply, status, verify and plan do", args)
-		}
-	}
-}
 
 // countingProxy forwards TCP connections to a server and counts them.
 type countingProxy struct {
@@ -142,7 +115,7 @@ func TestPreDialUnusedIsClosed(t *testing.T) {
 	d := migratortest.NewDatabase(t)
 	p := startCountingProxy(t, serverAddr(t, d))
 	red := &redactor{}
-	pre := startPreDial([]string{"--url", viaProxy(d, p), "status", "dir"}, red)
+	pre := predial.Start([]string{"--url", viaProxy(d, p), "status", "dir"})
 	if pre == nil {
 		t.Fatal("status with --url did not dial")
 	}
@@ -150,24 +123,24 @@ func TestPreDialUnusedIsClosed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if pre.forSettings(other) != nil {
+	if dialFor(pre, other) != nil {
 		t.Fatal("a dial with other settings was offered to the command")
 	}
 	same, err := resolveSettings(viaProxy(d, p), red)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if pre.forSettings(same) != pre {
+	if dialFor(pre, same) != pre {
 		t.Fatal("a dial with the command's settings was not offered to it")
 	}
-	<-pre.done
-	pre.close()
+	<-pre.Done()
+	pre.Close()
 	if !eventually(func() bool { return p.clientClosed.Load() == 1 }) {
 		t.Errorf("the unused connection was not closed: %d accepted, %d closed by pgmig", p.accepted.Load(), p.clientClosed.Load())
 	}
 
 	// Taken by a handle: its first connection is the dial's, the next a new one.
-	pre = startPreDial([]string{"--url", viaProxy(d, p), "status", "dir"}, red)
+	pre = predial.Start([]string{"--url", viaProxy(d, p), "status", "dir"})
 	db, err := same.openDBFirst("", pre)
 	if err != nil {
 		t.Fatal(err)
@@ -181,7 +154,7 @@ func TestPreDialUnusedIsClosed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pre.close() // taken: no effect
+	pre.Close() // taken: no effect
 	var pid1, pid2 int
 	if err := c1.QueryRowContext(ctx, "SELECT pg_backend_pid()").Scan(&pid1); err != nil {
 		t.Fatal(err)

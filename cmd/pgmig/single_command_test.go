@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/alecthomas/kong"
+	"github.com/pgmig/pgmig/cmd/pgmig/internal/predial"
 )
 
 func fullParser(t *testing.T, cli *CLI) *kong.Kong {
@@ -62,7 +63,7 @@ func TestSingleCommandGrammar(t *testing.T) {
 		if !reflect.DeepEqual(full.rootFlags, one.rootFlags) {
 			t.Errorf("%q: root flags differ:\nwhole  %+v\nsingle %+v", args, full.rootFlags, one.rootFlags)
 		}
-		name, _ := commandName(args)
+		name, _ := predial.CommandName(args)
 		fv, ov := reflect.ValueOf(full), reflect.ValueOf(one)
 		for i := range fv.NumField() {
 			if f := fv.Type().Field(i); strings.ToLower(f.Name) == name {
@@ -80,16 +81,16 @@ func TestCommandNameFallsBack(t *testing.T) {
 	for _, args := range [][]string{
 		{}, {"--help"}, {"apply", "--help"}, {"apply", "-h"}, {"--version"}, {"-v"}, {"--", "apply"}, {"--url", "x"},
 	} {
-		if name, ok := commandName(args); ok {
-			t.Errorf("commandName(%q) = %q, want the whole grammar", args, name)
+		if name, ok := predial.CommandName(args); ok {
+			t.Errorf("predial.CommandName(%q) = %q, want the whole grammar", args, name)
 		}
 	}
-	if name, ok := commandName([]string{"--url", "apply", "status", "d"}); !ok || name != "status" {
+	if name, ok := predial.CommandName([]string{"--url", "apply", "status", "d"}); !ok || name != "status" {
 		t.Errorf("the value of --url taken for the command: %q", name)
 	}
 }
 
-// TestRootValueFlags: rootValueFlags lists exactly the root flags that
+// TestRootValueFlags: predial.RootValueFlags lists exactly the root flags that
 // take a value.
 func TestRootValueFlags(t *testing.T) {
 	var cli CLI
@@ -100,8 +101,8 @@ func TestRootValueFlags(t *testing.T) {
 		}
 	}
 	slices.Sort(got)
-	want := slices.Sorted(slices.Values(rootValueFlags))
+	want := slices.Sorted(slices.Values(predial.RootValueFlags))
 	if !slices.Equal(got, want) {
-		t.Errorf("root flags with a value %v, rootValueFlags %v", got, want)
+		t.Errorf("root flags with a value %v, predial.RootValueFlags %v", got, want)
 	}
 }
