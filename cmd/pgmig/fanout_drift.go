@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/pgmig/pgmig/migrator"
+	"github.com/pgmig/pgmig/migrator/devdb"
 	"github.com/pgmig/pgmig/migrator/drift"
 	"github.com/pgmig/pgmig/migrator/fleet"
 	pgsql "github.com/pgmig/pgmig/sql"
@@ -22,8 +23,8 @@ import (
 // driftRow is what drift found on one target.
 type driftRow struct {
 	objects     int
-	differences []drift.Difference // information included
-	built       *devBuild          // the dev database it was compared with; nil with --against
+	differences []drift.Difference       // information included
+	built       *devBuild[*drift.Schema] // the dev database it was compared with; nil with --against
 }
 
 func (c *driftCmd) runFleet(ctx context.Context, a *app) error {
@@ -38,7 +39,14 @@ func (c *driftCmd) runFleet(ctx context.Context, a *app) error {
 			return err
 		}
 	}
-	builds := &devBuilds{c: c, a: a, byKey: map[string]*devBuild{}}
+	builds := newDevBuilds[*drift.Schema](&c.devFlags, a, &c.folderFlags, c.All)
+	inspect := func(ctx context.Context, dev *devdb.Database) (*drift.Schema, error) {
+		s, err := drift.Inspect(ctx, dev.DB(), c.options(c.Table))
+		if err != nil {
+			return nil, fmt.Errorf("inspect the dev database: %w", err)
+		}
+		return s, nil
+	}
 	return c.fanoutFlags.runFleetOn(ctx, a, "drift", &c.folderFlags, nil, func(ctx context.Context, t *fleetTarget) (fleetRow, error) {
 		m, db, err := t.open()
 		if err != nil {
@@ -48,7 +56,7 @@ func (c *driftCmd) runFleet(ctx context.Context, a *app) error {
 		var (
 			row      fleetRow
 			expected = against
-			built    *devBuild
+			built    *devBuild[*drift.Schema]
 		)
 		if against != nil {
 			// As drift --against on one database: the file describes every
@@ -73,10 +81,10 @@ func (c *driftCmd) runFleet(ctx context.Context, a *app) error {
 				a.log.Warn().Str("target", t.Name).Err(err).Msg("the dev database is built from the files as they are now")
 			}
 			row = statusRow(st)
-			if built, err = builds.get(ctx, db, appliedUpTo(st, c.All)); err != nil {
+			if built, err = builds.get(ctx, db, appliedUpTo(st, c.All), "", inspect); err != nil {
 				return row, err
 			}
-			expected = built.schema
+			expected = built.value
 		}
 		actual, err := drift.Inspect(ctx, db, c.options(c.Table))
 		if err != nil {
@@ -102,28 +110,39 @@ func appliedUpTo(st *migrator.StatusResult, all bool) int {
 	return upTo
 }
 
-// devBuild is the expected schema of the targets that share a number of
-// applied migrations, server version and search path.
-type devBuild struct {
+// devBuild is what was read from the dev database of the targets that
+// share a server major version, search path and number of applied
+// migrations (and key, see devBuilds.get).
+type devBuild[T any] struct {
 	once    sync.Once
-	schema  *drift.Schema
+	value   T
 	builtTo int
 	dev     *jsonDev
 	err     error
 }
 
-// devBuilds builds each expected schema once, in a dev database that is
-// dropped as soon as it has been inspected.
-type devBuilds struct {
-	c     *driftCmd
+// devBuilds builds a dev database once for each group of targets, reads
+// from it what an operation needs, and drops it: the expected schema of
+// drift, the measured findings of lint --measure.
+type devBuilds[T any] struct {
+	flags *devFlags
 	a     *app
+	dir   string
+	opts  []migrator.Option // of the migrator that builds the dev database
+	all   bool              // upTo 0 builds every migration (drift --all), not none
 	mu    sync.Mutex
-	byKey map[string]*devBuild
+	byKey map[string]*devBuild[T]
 }
 
-// get returns the expected schema of the target of db, whose migrations
-// up to upTo are applied (0: none, or all with --all).
-func (b *devBuilds) get(ctx context.Context, db *sql.DB, upTo int) (*devBuild, error) {
+func newDevBuilds[T any](flags *devFlags, a *app, folder *folderFlags, all bool) *devBuilds[T] {
+	return &devBuilds[T]{flags: flags, a: a, dir: folder.Dir, opts: folder.migratorOptions(), all: all, byKey: map[string]*devBuild[T]{}}
+}
+
+// get returns what read read from the dev database of the target of db,
+// whose migrations up to upTo are applied (0: none, or all with all);
+// targets that share key too share it, and only the first one's read
+// runs.
+func (b *devBuilds[T]) get(ctx context.Context, db *sql.DB, upTo int, key string, read func(context.Context, *devdb.Database) (T, error)) (*devBuild[T], error) {
 	// The dev database follows the target's search path, and a throwaway
 	// cluster the target's major version.
 	var num int
@@ -134,15 +153,15 @@ func (b *devBuilds) get(ctx context.Context, db *sql.DB, upTo int) (*devBuild, e
 	if err := db.QueryRowContext(ctx, pgsql.DevTargetSearchPath).Scan(&searchPath); err != nil {
 		return nil, err
 	}
-	key := fmt.Sprint(upTo, num/10000, searchPath)
+	key = fmt.Sprint(upTo, num/10000, searchPath, key)
 	b.mu.Lock()
 	d := b.byKey[key]
 	if d == nil {
-		d = &devBuild{}
+		d = &devBuild[T]{}
 		b.byKey[key] = d
 	}
 	b.mu.Unlock()
-	d.once.Do(func() { d.err = b.build(ctx, db, upTo, d) })
+	d.once.Do(func() { d.err = b.build(ctx, db, upTo, d, read) })
 	if d.err != nil {
 		return nil, explainedError{d.err}
 	}
@@ -150,26 +169,24 @@ func (b *devBuilds) get(ctx context.Context, db *sql.DB, upTo int) (*devBuild, e
 }
 
 // build builds the migrations up to upTo in a dev database for the target
-// of db and inspects it into d.
-func (b *devBuilds) build(ctx context.Context, db *sql.DB, upTo int, d *devBuild) error {
-	dev, err := b.c.openDev(ctx, b.a, db)
+// of db and reads d's value from it.
+func (b *devBuilds[T]) build(ctx context.Context, db *sql.DB, upTo int, d *devBuild[T], read func(context.Context, *devdb.Database) (T, error)) error {
+	dev, err := b.flags.openDev(ctx, b.a, db)
 	if err != nil {
 		return err
 	}
 	defer dev.Close()
 	d.dev = &jsonDev{Version: dev.Server().Version, Throwaway: dev.Server().Throwaway}
 	d.builtTo = upTo
-	if b.c.All || upTo > 0 {
-		res, err := dev.Build(ctx, os.DirFS(b.c.Dir), upTo, b.c.migratorOptions()...)
+	if b.all || upTo > 0 {
+		res, err := dev.Build(ctx, os.DirFS(b.dir), upTo, b.opts...)
 		if err != nil {
 			return explainDev(nil, err)
 		}
 		d.builtTo = res.AlreadyApplied + len(res.Applied)
 	}
-	if d.schema, err = drift.Inspect(ctx, dev.DB(), b.c.options(b.c.Table)); err != nil {
-		return fmt.Errorf("inspect the dev database: %w", err)
-	}
-	return nil
+	d.value, err = read(ctx, dev)
+	return err
 }
 
 // driftColumns are the columns of drift's summary.

@@ -14,24 +14,27 @@ import (
 	"time"
 
 	"github.com/pgmig/pgmig/migrator"
+	"github.com/pgmig/pgmig/migrator/devdb"
 	"github.com/pgmig/pgmig/migrator/fleet"
 	"github.com/pgmig/pgmig/migrator/lint"
 	pgsql "github.com/pgmig/pgmig/sql"
 )
 
 // The fan-out form of lint, and of apply --lint: each target's pending
-// migrations linted with the rules of its server's version.
+// migrations linted with the rules of its server's version, and with
+// --measure run in a dev database built once for each group of targets
+// with the same applied and pending migrations (and server version and
+// search path).
 
 // fleetLint is what lint found on one target.
 type fleetLint struct {
-	res *lint.Result
-	dir string // the migrations folder, for the paths of the findings
+	res        *lint.Result
+	dir        string // the migrations folder, for the paths of the findings
+	measuredOn string // the version of the dev server of --measure, "" without
 }
 
 func (c *lintCmd) runFleet(ctx context.Context, a *app) error {
 	switch {
-	case c.Measure:
-		return &usageError{msg: "--measure builds a dev database for one target: it does not go with --targets, --each-database or --each-schema"}
 	case c.Format == "github" || c.Format == "sarif":
 		return &usageError{msg: "--format " + c.Format + " reports on files, not on targets: over many targets use --format text or json"}
 	case c.Offline:
@@ -39,6 +42,10 @@ func (c *lintCmd) runFleet(ctx context.Context, a *app) error {
 	}
 	folder := &folderFlags{Dir: c.Dir, Table: c.Table, JSON: c.Format == "json"}
 	cache := newLintCache(c.Dir, c.LockTimeout)
+	var builds *devBuilds[*lint.Result]
+	if c.Measure {
+		builds = newDevBuilds[*lint.Result](&c.devFlags, a, folder, false)
+	}
 	return c.fanoutFlags.runFleetOn(ctx, a, "lint", folder, nil, func(ctx context.Context, t *fleetTarget) (fleetRow, error) {
 		m, db, err := t.open()
 		if err != nil {
@@ -49,11 +56,42 @@ func (c *lintCmd) runFleet(ctx context.Context, a *app) error {
 		if err != nil {
 			return fleetRow{}, err
 		}
-		res, err := cache.lintTarget(ctx, db, t.files, plan.Pending, c.PGVersion)
+		res, err := cache.shared(ctx, db, t.files, plan.Pending, c.PGVersion)
 		if err != nil {
 			return fleetRow{}, err
 		}
-		return fleetRow{pending: len(plan.Pending), lint: &fleetLint{res: res, dir: c.Dir}}, lintVerdict(res, c.Strict)
+		l := &fleetLint{dir: c.Dir}
+		if builds != nil && len(plan.Pending) > 0 {
+			built, err := cache.measure(ctx, builds, m, db, t.files, plan.Pending, res)
+			if err != nil {
+				return fleetRow{pending: len(plan.Pending)}, err
+			}
+			res, l.measuredOn = built.value, built.dev.Version
+		}
+		if l.res, err = withSizes(ctx, db, res); err != nil {
+			return fleetRow{}, err
+		}
+		return fleetRow{pending: len(plan.Pending), lint: l}, lintVerdict(l.res, c.Strict)
+	})
+}
+
+// measure measures shared, the lint of pending on the target of m and db,
+// in the dev database of the target's group: built up to the last
+// migration the target has applied (to the one before the first pending
+// when one is pending out of order, as lint --measure on one target), then
+// pending run there. The build's value is a measured copy of shared.
+func (c *lintCache) measure(ctx context.Context, builds *devBuilds[*lint.Result], m *migrator.Migrator, db *sql.DB, files *migrator.Files, pending []migrator.Migration, shared *lint.Result) (*devBuild[*lint.Result], error) {
+	st, err := m.Status(ctx)
+	if st == nil {
+		return nil, err
+	}
+	upTo := min(appliedUpTo(st, false), pending[0].ID-1)
+	ids := pendingIDs(pending)
+	return builds.get(ctx, db, upTo, fmt.Sprint(shared.Version, ids), func(ctx context.Context, dev *devdb.Database) (*lint.Result, error) {
+		res := *shared
+		res.Findings = slices.Clone(shared.Findings) // Measure writes the measured facts into them
+		_, err := lint.Measure(ctx, dev.DB(), c.fsys, files.Migrations(), &res, c.options(res.Version, ids)...)
+		return &res, err
 	})
 }
 
@@ -71,7 +109,11 @@ func (c *applyCmd) applyLinted(cache *lintCache) targetOp {
 		if err != nil {
 			return fleetRow{}, err
 		}
-		res, err := cache.lintTarget(ctx, db, t.files, plan.Pending, 0)
+		shared, err := cache.shared(ctx, db, t.files, plan.Pending, 0)
+		if err != nil {
+			return fleetRow{}, err
+		}
+		res, err := withSizes(ctx, db, shared)
 		if err != nil {
 			return fleetRow{}, err
 		}
@@ -108,11 +150,11 @@ func newLintCache(dir string, lockTimeout time.Duration) *lintCache {
 	return &lintCache{dir: dir, lockTimeout: lockTimeout, byKey: map[string]*lintOnce{}}
 }
 
-// lintTarget lints pending, the migrations one run would apply on the
-// target of db, with the rules of PostgreSQL version (0: the target's
-// server's), and reads from db the sizes of the relations of the
-// findings.
-func (c *lintCache) lintTarget(ctx context.Context, db *sql.DB, files *migrator.Files, pending []migrator.Migration, version int) (*lint.Result, error) {
+// shared lints pending, the migrations one run would apply on the target
+// of db, with the rules of PostgreSQL version (0: the target's server's).
+// The result is shared by the targets of the same version and pending
+// migrations: withSizes copies it for one target.
+func (c *lintCache) shared(ctx context.Context, db *sql.DB, files *migrator.Files, pending []migrator.Migration, version int) (*lint.Result, error) {
 	if version == 0 {
 		var num int
 		if err := db.QueryRowContext(ctx, pgsql.ServerVersionNum).Scan(&num); err != nil {
@@ -120,17 +162,24 @@ func (c *lintCache) lintTarget(ctx context.Context, db *sql.DB, files *migrator.
 		}
 		version = min(max(num/10000, lint.OldestVersion), lint.NewestVersion)
 	}
+	return c.lint(files.Migrations(), version, pendingIDs(pending))
+}
+
+// withSizes returns a copy of shared with the sizes, read from db, of the
+// relations of its findings.
+func withSizes(ctx context.Context, db *sql.DB, shared *lint.Result) (*lint.Result, error) {
+	res := *shared
+	res.Findings = slices.Clone(shared.Findings) // Sizes writes the target's sizes into them
+	return &res, lint.Sizes(ctx, db, &res)
+}
+
+// pendingIDs are the ids of pending.
+func pendingIDs(pending []migrator.Migration) []int {
 	ids := make([]int, 0, len(pending))
 	for _, m := range pending {
 		ids = append(ids, m.ID)
 	}
-	shared, err := c.lint(files.Migrations(), version, ids)
-	if err != nil {
-		return nil, err
-	}
-	res := *shared
-	res.Findings = slices.Clone(shared.Findings) // Sizes writes the target's sizes into them
-	return &res, lint.Sizes(ctx, db, &res)
+	return ids
 }
 
 // lint lints the migrations ids of migs, once for each version and ids.
@@ -148,9 +197,15 @@ func (c *lintCache) lint(migs []migrator.Migration, version int, ids []int) (*li
 	}
 	c.mu.Unlock()
 	l.once.Do(func() {
-		l.res, l.err = lint.Lint(c.fsys, migs, lint.WithPGVersion(version), lint.WithLockTimeout(c.lockTimeout), lint.WithPending(ids...))
+		l.res, l.err = lint.Lint(c.fsys, migs, c.options(version, ids)...)
 	})
 	return l.res, l.err
+}
+
+// options are the options of lint, and of its measure, for version and
+// the pending migrations ids.
+func (c *lintCache) options(version int, ids []int) []lint.Option {
+	return []lint.Option{lint.WithPGVersion(version), lint.WithLockTimeout(c.lockTimeout), lint.WithPending(ids...)}
 }
 
 // readMigrationFiles reads the migration files into memory, so that
@@ -173,8 +228,11 @@ func lintColumns() ([]string, func(fleetRow) []string) {
 		if r.lint == nil {
 			return make([]string, 5)
 		}
-		res := r.lint.res
-		return []string{fmt.Sprint(res.Version), fmt.Sprint(res.Files), fmt.Sprint(res.Count(lint.SeverityError)),
+		res, pg := r.lint.res, fmt.Sprint(r.lint.res.Version)
+		if r.lint.measuredOn != "" {
+			pg += " (measured on " + r.lint.measuredOn + ")"
+		}
+		return []string{pg, fmt.Sprint(res.Files), fmt.Sprint(res.Count(lint.SeverityError)),
 			fmt.Sprint(res.Count(lint.SeverityWarning)), fmt.Sprint(res.Count(lint.SeverityInfo))}
 	}
 }
@@ -189,7 +247,11 @@ func printFleetFindings(w io.Writer, results []fleet.Result[fleetRow], errorsOnl
 			continue
 		}
 		out := &lintOutput{dir: l.dir}
-		fmt.Fprintf(w, "%s: %s\n", redact(r.Target.Name), lintSummary(l.res))
+		measured := ""
+		if l.measuredOn != "" {
+			measured = "; locks, rewrites and scans measured on PostgreSQL " + l.measuredOn
+		}
+		fmt.Fprintf(w, "%s: %s%s\n", redact(r.Target.Name), lintSummary(l.res), measured)
 		for _, f := range l.res.Findings {
 			if errorsOnly && f.Severity != lint.SeverityError {
 				continue
@@ -203,17 +265,18 @@ func printFleetFindings(w io.Writer, results []fleet.Result[fleetRow], errorsOnl
 // jsonFleetLint is what a target's entry of lint --json adds: the
 // findings, as single-target lint --json writes them.
 type jsonFleetLint struct {
-	PGVersion int            `json:"pg_version,omitempty"`
-	Files     *int           `json:"files,omitempty"`
-	Counts    map[string]int `json:"counts,omitempty"`
-	Findings  *[]jsonFinding `json:"findings,omitempty"`
+	PGVersion  int            `json:"pg_version,omitempty"`
+	MeasuredOn string         `json:"measured_on,omitempty"` // the version of the dev server of --measure
+	Files      *int           `json:"files,omitempty"`
+	Counts     map[string]int `json:"counts,omitempty"`
+	Findings   *[]jsonFinding `json:"findings,omitempty"`
 }
 
 func fleetLintJSON(l *fleetLint) jsonFleetLint {
 	if l == nil {
 		return jsonFleetLint{}
 	}
-	j := jsonFleetLint{PGVersion: l.res.Version, Files: ptr(l.res.Files), Counts: map[string]int{}, Findings: &[]jsonFinding{}}
+	j := jsonFleetLint{PGVersion: l.res.Version, MeasuredOn: l.measuredOn, Files: ptr(l.res.Files), Counts: map[string]int{}, Findings: &[]jsonFinding{}}
 	for _, s := range []lint.Severity{lint.SeverityError, lint.SeverityWarning, lint.SeverityInfo} {
 		j.Counts[string(s)] = l.res.Count(s)
 	}

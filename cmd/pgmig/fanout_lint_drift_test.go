@@ -34,18 +34,22 @@ type lintFleetDoc struct {
 	Command string `json:"command"`
 	OK      bool   `json:"ok"`
 	Targets []struct {
-		Target    string         `json:"target"`
-		Schema    string         `json:"schema"`
-		Result    string         `json:"result"`
-		Applied   *int           `json:"applied"`
-		PGVersion int            `json:"pg_version"`
-		Files     *int           `json:"files"`
-		Counts    map[string]int `json:"counts"`
-		Findings  *[]struct {
+		Target     string         `json:"target"`
+		Schema     string         `json:"schema"`
+		Result     string         `json:"result"`
+		Applied    *int           `json:"applied"`
+		PGVersion  int            `json:"pg_version"`
+		MeasuredOn string         `json:"measured_on"`
+		Files      *int           `json:"files"`
+		Counts     map[string]int `json:"counts"`
+		Findings   *[]struct {
 			File      string `json:"file"`
 			Rule      string `json:"rule"`
 			Severity  string `json:"severity"`
 			SizeBytes *int64 `json:"size_bytes"`
+			Lock      string `json:"lock"`
+			Rewrite   bool   `json:"rewrite"`
+			Measured  bool   `json:"measured"`
 		} `json:"findings"`
 		BuiltTo     *int                `json:"built_to"`
 		Objects     *int                `json:"objects"`
@@ -326,7 +330,7 @@ func TestFanoutLintDriftRefusals(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"lint", "--targets", targets, "--measure", dir}, "--measure"},
+		{[]string{"lint", "--targets", targets, "--measure", "--offline", dir}, "--offline"},
 		{[]string{"lint", "--targets", targets, "--format", "sarif", dir}, "--format sarif"},
 		{[]string{"lint", "--targets", targets, "--format", "github", dir}, "--format github"},
 		{[]string{"lint", "--targets", targets, "--offline", dir}, "--offline"},

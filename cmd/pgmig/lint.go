@@ -46,8 +46,11 @@ the next), the server's version decides the version-dependent rules, and
 each finding says how big its relation is there (read-only). With
 --targets, --each-database or --each-schema, each target's pending
 migrations are linted so (the files read once), its findings printed under
-its name, then one summary row per target; --measure, --offline and
---format github or sarif do not go with them.
+its name, then one summary row per target; with --measure they run in a dev
+database built up to the target's last applied migration, one for each
+group of targets with the same applied and pending migrations, server
+major version and search path. --offline and --format github or sarif do
+not go with them.
 
 A lock timeout counts when --lock-timeout, the file's '-- pgmig
 lock-timeout 2s' header, or a SET lock_timeout before the statement sets one.
