@@ -8,7 +8,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/lib/pq"
+	"github.com/pgmig/pgmig/cmd/pgmig/internal/predial"
 	"github.com/pgmig/pgmig/migrator"
 	"github.com/pgmig/pgmig/migrator/dirfs"
 	"github.com/pgmig/pgmig/migrator/fleet"
@@ -187,22 +187,8 @@ func (f *fanoutFlags) readTargetsFile(a *app) ([]fleet.Target, string, error) {
 		return nil, "", err
 	}
 	for i := range targets {
-		cliDefaults(&targets[i].Config)
+		predial.Defaults(&targets[i].Config)
 		a.red.add(targets[i].Config.Password)
 	}
 	return targets, source, nil
-}
-
-// cliDefaults gives a target's settings pgmig's defaults for what they
-// leave out, as resolveSettings does for --url.
-func cliDefaults(cfg *pq.Config) {
-	if cfg.SSLMode == "" {
-		cfg.SSLMode = pq.SSLModePrefer
-	}
-	if cfg.ApplicationName == "" {
-		cfg.ApplicationName = "pgmig"
-	}
-	if cfg.Database == "" {
-		cfg.Database = cfg.User
-	}
 }

@@ -166,27 +166,8 @@ func TestFanoutLintTargets(t *testing.T) {
 // sizes through the search path set to the tenant's schema.
 func TestFanoutLintEachSchema(t *testing.T) {
 	dir := writeMigrations(t, lintFleetMigrations)
-	d := migratortest.NewDatabase(t)
-	if _, err := d.DB.Exec("CREATE SCHEMA acme; CREATE SCHEMA globex; CREATE SCHEMA initech"); err != nil {
-		t.Fatal(err)
-	}
-	env := runOptions{env: map[string]string{"PGMIG_DATABASE_URL": d.DSN}}
-	for _, step := range []struct {
-		pattern string
-		to      int
-	}{{"%e%", 2}, {"acme", 3}, {"initech", 4}} {
-		if code, _, stderr := pgmigWith(t, env, "apply", "--each-schema", step.pattern, "--to", fmt.Sprint(step.to), dir); code != exitOK {
-			t.Fatalf("apply --each-schema %s --to %d: exit %d\n%s", step.pattern, step.to, code, stderr)
-		}
-	}
-	code, stdout, stderr := pgmigWith(t, env, "lint", "--each-schema", "%e%", "--json", dir)
-	if code != exitLint {
-		t.Fatalf("exit %d, want %d\n%s\n%s", code, exitLint, stdout, stderr)
-	}
-	doc := decodeLintFleet(t, stdout)
-	if len(doc.Targets) != 3 {
-		t.Fatalf("%d targets, want acme, globex, initech\n%s", len(doc.Targets), stdout)
-	}
+	_, env := tenantFleet(t, dir, 4)
+	doc, _ := lintTenants(t, env, "--json", dir)
 	for i, want := range []struct {
 		schema, result string
 		files          int
@@ -376,4 +357,41 @@ func TestFleetFailureExitCodeLintDrift(t *testing.T) {
 			t.Errorf("%v: exit %d, want %d", tc.results, got, tc.want)
 		}
 	}
+}
+
+// tenantFleet is a database with the tenant schemas acme, globex and
+// initech, globex at migration 2, acme at 3 and initech at initechTo,
+// and the run options that reach it.
+func tenantFleet(t *testing.T, dir string, initechTo int) (*migratortest.Database, runOptions) {
+	t.Helper()
+	d := migratortest.NewDatabase(t)
+	if _, err := d.DB.Exec("CREATE SCHEMA acme; CREATE SCHEMA globex; CREATE SCHEMA initech"); err != nil {
+		t.Fatal(err)
+	}
+	env := runOptions{env: map[string]string{"PGMIG_DATABASE_URL": d.DSN}}
+	for _, step := range []struct {
+		pattern string
+		to      int
+	}{{"%e%", 2}, {"acme", 3}, {"initech", initechTo}} {
+		if code, _, stderr := pgmigWith(t, env, "apply", "--each-schema", step.pattern, "--to", fmt.Sprint(step.to), dir); code != exitOK {
+			t.Fatalf("apply --each-schema %s --to %d: exit %d\n%s", step.pattern, step.to, code, stderr)
+		}
+	}
+	return d, env
+}
+
+// lintTenants runs lint --each-schema '%e%' with args over the tenants of
+// tenantFleet, expects exit 15 and one entry per tenant, and returns the
+// --json document and what lint wrote to stderr.
+func lintTenants(t *testing.T, env runOptions, args ...string) (lintFleetDoc, string) {
+	t.Helper()
+	code, stdout, stderr := pgmigWith(t, env, append([]string{"lint", "--each-schema", "%e%"}, args...)...)
+	if code != exitLint {
+		t.Fatalf("exit %d, want %d\n%s\n%s", code, exitLint, stdout, stderr)
+	}
+	doc := decodeLintFleet(t, stdout)
+	if len(doc.Targets) != 3 {
+		t.Fatalf("%d targets, want acme, globex, initech\n%s", len(doc.Targets), stdout)
+	}
+	return doc, stderr
 }

@@ -6,8 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/pgmig/pgmig/migrator/migratortest"
 )
 
 // measureFleetMigrations are lintFleetMigrations and a migration whose
@@ -104,30 +102,10 @@ func TestFanoutLintMeasure(t *testing.T) {
 // fail where the tenant's schema did not come first.
 func TestFanoutLintMeasureEachSchema(t *testing.T) {
 	dir := writeMigrations(t, measureFleetMigrations())
-	d := migratortest.NewDatabase(t)
-	if _, err := d.DB.Exec("CREATE SCHEMA acme; CREATE SCHEMA globex; CREATE SCHEMA initech"); err != nil {
-		t.Fatal(err)
-	}
-	env := runOptions{env: map[string]string{"PGMIG_DATABASE_URL": d.DSN}}
-	for _, step := range []struct {
-		pattern string
-		to      int
-	}{{"%e%", 2}, {"acme", 3}, {"initech", 5}} {
-		if code, _, stderr := pgmigWith(t, env, "apply", "--each-schema", step.pattern, "--to", fmt.Sprint(step.to), dir); code != exitOK {
-			t.Fatalf("apply --each-schema %s --to %d: exit %d\n%s", step.pattern, step.to, code, stderr)
-		}
-	}
+	d, env := tenantFleet(t, dir, 5)
 	setup := filepath.Join(t.TempDir(), "setup.sql")
 	writeFile(t, filepath.Dir(setup), filepath.Base(setup), "CREATE SCHEMA acme; CREATE SCHEMA globex; CREATE TABLE public.users (id int);\n")
-	code, stdout, stderr := pgmigWith(t, env, "lint", "--each-schema", "%e%", "--measure", "--dev-url", d.DSNFor("postgres"),
-		"--dev-setup", setup, "--json", dir)
-	if code != exitLint {
-		t.Fatalf("exit %d, want %d\n%s\n%s", code, exitLint, stdout, stderr)
-	}
-	doc := decodeLintFleet(t, stdout)
-	if len(doc.Targets) != 3 {
-		t.Fatalf("%d targets, want acme, globex, initech\n%s", len(doc.Targets), stdout)
-	}
+	doc, stderr := lintTenants(t, env, "--measure", "--dev-url", d.DSNFor("postgres"), "--dev-setup", setup, "--json", dir)
 	for i, want := range []struct {
 		schema string
 		files  int

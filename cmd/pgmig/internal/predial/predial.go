@@ -118,6 +118,15 @@ func Resolve(url string) (Settings, error) {
 	if err != nil {
 		return s, err
 	}
+	Defaults(&cfg)
+	s.Config = cfg
+	return s, nil
+}
+
+// Defaults gives cfg pgmig's defaults for what it leaves out: sslmode
+// prefer (libpq's), application_name pgmig, the user's name as the
+// database (libpq's).
+func Defaults(cfg *pq.Config) {
 	if cfg.SSLMode == "" {
 		cfg.SSLMode = pq.SSLModePrefer
 	}
@@ -127,8 +136,6 @@ func Resolve(url string) (Settings, error) {
 	if cfg.Database == "" {
 		cfg.Database = cfg.User
 	}
-	s.Config = cfg
-	return s, nil
 }
 
 // Dial is a connection begun before the command line was parsed.
