@@ -89,7 +89,7 @@ func TestFanoutLintMeasure(t *testing.T) {
 
 	code, stdout, _ = pgmig(t, "lint", "--measure", "--dev-url", devURL, "--targets", targets, dir)
 	version := doc.Targets[0].MeasuredOn
-	for _, want := range []string{"(PostgreSQL 15); locks, rewrites and scans measured on PostgreSQL " + version,
+	for _, want := range []string{fmt.Sprintf("(PostgreSQL %d); locks, rewrites and scans measured on PostgreSQL %s", doc.Targets[0].PGVersion, version),
 		"rewrite: no; scan: no (measured)", fmt.Sprintf("(measured on %s)", version)} {
 		if code != exitLint || !strings.Contains(stdout, want) {
 			t.Errorf("text: exit %d, output lacks %q:\n%s", code, want, stdout)
