@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -56,9 +58,9 @@ func cloneDurability(s string) ([]bool, error) {
 // after it is timed. The cluster keeps the default durability settings
 // when durable, else has fsync, full_page_writes and synchronous_commit
 // off.
-func cloneBench(ctx context.Context, r *cloneReport, bindir string, durable bool, n, rounds int) (err error) {
+func cloneBench(ctx context.Context, r *cloneReport, bindir string, durable bool, settings map[string]string, n, rounds int) (err error) {
 	r.n = n
-	c, err := migratortest.NewCluster(migratortest.ClusterOptions{Durable: durable, BinDir: bindir})
+	c, err := migratortest.NewCluster(migratortest.ClusterOptions{Durable: durable, BinDir: bindir, Settings: settings})
 	if err != nil {
 		return err
 	}
@@ -78,8 +80,11 @@ func cloneBench(ctx context.Context, r *cloneReport, bindir string, durable bool
 		current_setting('full_page_writes'), current_setting('synchronous_commit')`).Scan(&version, &fsync, &fpw, &syncCommit); err != nil {
 		return err
 	}
-	settings := fmt.Sprintf("fsync=%s full_page_writes=%s synchronous_commit=%s", fsync, fpw, syncCommit)
-	progress("clone (PostgreSQL %s): %s", version, settings)
+	shown := fmt.Sprintf("fsync=%s full_page_writes=%s synchronous_commit=%s", fsync, fpw, syncCommit)
+	for _, name := range slices.Sorted(maps.Keys(settings)) {
+		shown += " " + name + "=" + settings[name]
+	}
+	progress("clone (PostgreSQL %s): %s", version, shown)
 	files, err := migrator.ReadFiles(migratortest.GenerateMigrations(n))
 	if err != nil {
 		return err
@@ -99,7 +104,7 @@ func cloneBench(ctx context.Context, r *cloneReport, bindir string, durable bool
 		return err
 	}
 	defer ts.Drop(context.WithoutCancel(ctx), tmpl.Name)
-	row := cloneRow{version: version, settings: settings, build: tmpl.BuildTime}
+	row := cloneRow{version: version, settings: shown, build: tmpl.BuildTime}
 	apply := &series{name: fmt.Sprintf("CREATE DATABASE + apply %d migrations", n)}
 	clones := map[templatedb.Strategy]*series{
 		templatedb.StrategyDefault:  {name: "clone, server's default strategy"},

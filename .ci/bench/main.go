@@ -48,13 +48,14 @@ type config struct {
 	cases     map[string]bool
 	src       string
 
-	fleetDBs, fleetDBN         int      // fleet: databases × migrations
-	fleetSchemas, fleetSchemaN int      // fleet: schemas × migrations
-	fleetModes                 []string // fleet: modes from empty, in the order run
-	fleetReset                 string   // fleet: how each mode's fleet is made empty
-	cloneN                     int      // clone: migrations per test database
-	clonePG                    string   // clone: server bin folders, comma-separated
-	cloneDurable               []bool   // clone: durability settings to measure (-clone-fsync)
+	fleetDBs, fleetDBN         int               // fleet: databases × migrations
+	fleetSchemas, fleetSchemaN int               // fleet: schemas × migrations
+	fleetModes                 []string          // fleet: modes from empty, in the order run
+	fleetReset                 string            // fleet: how each mode's fleet is made empty
+	cloneN                     int               // clone: migrations per test database
+	clonePG                    string            // clone: server bin folders, comma-separated
+	cloneDurable               []bool            // clone: durability settings to measure (-clone-fsync)
+	cloneSettings              map[string]string // clone: extra server settings of the clone clusters (-clone-setting)
 }
 
 func main() {
@@ -79,6 +80,15 @@ func main() {
 	flag.StringVar(&cfg.clonePG, "clone-pg", os.Getenv("PGMIG_BENCH_CLONE_PG"), "clone: server bin folders to compare, comma-separated (default: the cluster's own; e.g. /usr/lib/postgresql/15/bin,/var/tmp/pgmig-pg/18/native/bin)")
 	cloneFsync := flag.String("clone-fsync", "on", "clone: durability of the clone case's clusters, comma-separated: on (the default settings), off (fsync, full_page_writes and synchronous_commit off); e.g. on,off")
 	flag.StringVar(&cfg.src, "src", "", "build pgmig from this module folder (default: the module the driver runs in), e.g. a private copy with a change to measure")
+	cfg.cloneSettings = map[string]string{}
+	flag.Func("clone-setting", "clone: a server setting name=value of the clone case's clusters, repeatable (e.g. io_method=sync on PostgreSQL 18)", func(s string) error {
+		name, value, ok := strings.Cut(s, "=")
+		if !ok || name == "" {
+			return fmt.Errorf("%q is not name=value", s)
+		}
+		cfg.cloneSettings[name] = value
+		return nil
+	})
 	flag.Parse()
 	cfg.cases = map[string]bool{}
 	for _, c := range strings.Split(*cases, ",") {
@@ -489,7 +499,7 @@ func run(ctx context.Context, cfg config) (err error) {
 		}
 		for _, d := range dirs {
 			for _, durable := range cfg.cloneDurable {
-				if err := cloneBench(ctx, &clone, d, durable, cfg.cloneN, max(cfg.rounds, 5)); err != nil {
+				if err := cloneBench(ctx, &clone, d, durable, cfg.cloneSettings, cfg.cloneN, max(cfg.rounds, 5)); err != nil {
 					return err
 				}
 			}
