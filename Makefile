@@ -31,6 +31,7 @@ fuzz: ## run each fuzz target for FUZZTIME
 	$(GO) test ./migrator/lint -run '^$$' -fuzz '^FuzzLint$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./migrator/adopt -run '^$$' -fuzz '^FuzzParseMap$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./migrator/drift -run '^$$' -fuzz '^FuzzParseSQL$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./cmd/pgmig/internal/headstart -run '^$$' -fuzz '^FuzzGuessTarget$$' -fuzztime $(FUZZTIME)
 
 test-matrix: ## the whole suite on PostgreSQL 12 to 18 (PG_MAJORS="12 18" for some), server binaries from npm
 	./.ci/test-matrix

@@ -37,6 +37,7 @@ type noopBreakdown struct {
 	total, files, connect, db time.Duration
 	waited                    time.Duration // the files, once read, waited this long for the connection
 	nfiles                    int
+	headStart, readAhead      bool // the socket was connected, the folder read, from the initialiser
 }
 
 // parseBreakdown reads the debug events "migration files read and
@@ -52,6 +53,8 @@ func parseBreakdown(out []byte, total time.Duration) (noopBreakdown, error) {
 			Duration *float64 `json:"duration"`
 			Files    int      `json:"files"`
 			Waited   *float64 `json:"waited"`
+			Head     bool     `json:"head_start"`
+			Ahead    bool     `json:"read_ahead"`
 		}
 		if json.Unmarshal([]byte(line), &ev) != nil || ev.Duration == nil {
 			continue
@@ -59,9 +62,9 @@ func parseBreakdown(out []byte, total time.Duration) (noopBreakdown, error) {
 		d := time.Duration(*ev.Duration * float64(time.Millisecond))
 		switch ev.Message {
 		case "migration files read and checked":
-			x.files, x.nfiles, seen[0] = d, ev.Files, true
+			x.files, x.nfiles, x.readAhead, seen[0] = d, ev.Files, ev.Ahead, true
 		case "connected (while the files were read)":
-			x.connect, seen[1] = d, true
+			x.connect, x.headStart, seen[1] = d, ev.Head, true
 			if ev.Waited != nil {
 				x.waited = time.Duration(*ev.Waited * float64(time.Millisecond))
 			}
@@ -266,14 +269,24 @@ func (r *noopReport) printBreakdown(w0 io.Writer) {
 	}
 	start := r.version.median()
 	var files, connect, waited, db, total, rest []time.Duration
+	heads, aheads := 0, 0
 	for _, x := range r.parts {
+		if x.headStart {
+			heads++
+		}
+		if x.readAhead {
+			aheads++
+		}
 		files, connect, db, total = append(files, x.files), append(connect, x.connect), append(db, x.db), append(total, x.total)
 		waited = append(waited, x.waited)
 		rest = append(rest, x.total-start-x.files-x.waited-x.db)
 	}
 	fmt.Fprintf(w0, "where pgmig's time goes (medians of %d no-op runs with --log-level debug --log-format json, total %s; process start from pgmig version):\n",
 		len(r.parts), fmtDur(medianOf(total)))
-	fmt.Fprintf(w0, "  process start + flags %s; files read and hashed (%d) %s; connect %s (begun before the flags were parsed, beside the start and the files), of which the files waited %s; database work (lock, no-op check, unlock) %s; rest %s\n",
-		fmtDur(start), r.parts[0].nfiles, fmtDur(medianOf(files)), fmtDur(medianOf(connect)), fmtDur(medianOf(waited)), fmtDur(medianOf(db)), fmtDur(medianOf(rest)))
+	fmt.Fprintf(w0, "  process start + flags %s; files checked (%d) %s after the flags (read ahead from the initialiser in %d of %d runs); "+
+		"login %s (begun before the flags were parsed, over a socket connected from the initialiser in %d of %d runs), of which the files waited %s; "+
+		"database work (lock, no-op check, unlock) %s; rest %s\n",
+		fmtDur(start), r.parts[0].nfiles, fmtDur(medianOf(files)), aheads, len(r.parts), fmtDur(medianOf(connect)), heads, len(r.parts),
+		fmtDur(medianOf(waited)), fmtDur(medianOf(db)), fmtDur(medianOf(rest)))
 	fmt.Fprintln(w0, "  (rest = total − start − files − waited − database work, per run: settings, the log lines, exit)")
 }

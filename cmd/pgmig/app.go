@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lib/pq"
+	"github.com/pgmig/pgmig/cmd/pgmig/internal/headstart"
 	"github.com/pgmig/pgmig/cmd/pgmig/internal/predial"
 	"github.com/pgmig/pgmig/migrator"
 	"github.com/pgmig/pgmig/migrator/dirfs"
@@ -97,13 +98,15 @@ func (f *folderFlags) openWith(a *app, connect bool, opts ...migrator.Option) (*
 		}()
 	}
 	start := time.Now()
-	m, err := migrator.New(db, dirfs.New(f.Dir), opts...)
+	fsys, readAhead := headstart.Folder(f.Dir, dirfs.New(f.Dir))
+	m, err := migrator.New(db, fsys, opts...)
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
 	filesDone := time.Now()
-	a.log.Debug().Int("files", m.Len()).Dur("duration", filesDone.Sub(start)).Msg("migration files read and checked")
+	a.log.Debug().Int("files", m.Len()).Dur("duration", filesDone.Sub(start)).Bool("read_ahead", readAhead).
+		Msg("migration files read and checked")
 	// A database that does not exist yet may be created first (apply
 	// --create-db); any other failure is the command's.
 	err = <-warm
@@ -115,6 +118,7 @@ func (f *folderFlags) openWith(a *app, connect bool, opts ...migrator.Option) (*
 	if connect {
 		// waited: how long the files, once read, waited for the connection.
 		a.log.Debug().Dur("duration", connectTook).Bool("before_flags", pre.Claimed()).
+			Bool("head_start", pre.Claimed() && pre.HeadStart()).
 			Dur("waited", waited).Msg("connected (while the files were read)")
 	}
 	return &opened{migrator: m, settings: settings, db: db}, nil

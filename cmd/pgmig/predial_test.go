@@ -108,6 +108,50 @@ func TestPreDialIsTheRunsConnection(t *testing.T) {
 	}
 }
 
+// TestHeadStartCarriesTheRun: run as a process, a no-op apply logs in over
+// the socket its initialiser connected and checks the files it read ahead,
+// over one connection in all.
+func TestHeadStartCarriesTheRun(t *testing.T) {
+	d := migratortest.NewDatabase(t)
+	dir := writeMigrations(t, map[string]string{"1_a.sql": "CREATE TABLE a (id int);", "2_b.sql": "CREATE TABLE b (id int);"})
+	if code, _, stderr := pgmig(t, "--url", d.DSN, "apply", dir); code != exitOK {
+		t.Fatalf("first apply: exit %d\n%s", code, stderr)
+	}
+	p := startCountingProxy(t, serverAddr(t, d))
+	run := startPgmig(t, "--url", viaProxy(d, p), "--log-format", "json", "--log-level", "debug", "apply", dir)
+	if code := run.wait(t); code != exitOK {
+		t.Fatalf("no-op apply: exit %d\n%s", code, run.stderr.String())
+	}
+	if n := p.accepted.Load(); n != 1 {
+		t.Errorf("no-op apply made %d connections, want 1", n)
+	}
+	var headStart, readAhead *bool
+	files := -1
+	for line := range strings.Lines(run.stderr.String()) {
+		var ev struct {
+			Message   string `json:"message"`
+			HeadStart *bool  `json:"head_start"`
+			ReadAhead *bool  `json:"read_ahead"`
+			Files     int    `json:"files"`
+		}
+		if json.Unmarshal([]byte(line), &ev) != nil {
+			continue
+		}
+		switch ev.Message {
+		case "connected (while the files were read)":
+			headStart = ev.HeadStart
+		case "migration files read and checked":
+			readAhead, files = ev.ReadAhead, ev.Files
+		}
+	}
+	if headStart == nil || !*headStart {
+		t.Errorf("the run did not log in over the socket connected from the initialiser (head_start %v):\n%s", headStart, run.stderr.String())
+	}
+	if readAhead == nil || !*readAhead || files != 2 {
+		t.Errorf("the run did not check the files read ahead (read_ahead %v, %d files):\n%s", readAhead, files, run.stderr.String())
+	}
+}
+
 // TestPreDialUnusedIsClosed: a dial the command does not take (its
 // settings differ, or the command fails before it connects) is closed,
 // and another connection carries the command.

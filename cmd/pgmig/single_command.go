@@ -5,14 +5,14 @@ import (
 	"strings"
 
 	"github.com/alecthomas/kong"
-	"github.com/pgmig/pgmig/cmd/pgmig/internal/predial"
+	"github.com/pgmig/pgmig/cmd/pgmig/internal/headstart"
 )
 
 // single returns, when args name a command plainly, the kong option that
 // adds that command alone (the field of c, so that parsing fills c as the
 // whole grammar would) to a grammar of rootFlags.
 func (c *CLI) single(args []string) (kong.Option, bool) {
-	name, ok := predial.CommandName(args)
+	name, ok := headstart.CommandName(args)
 	if !ok {
 		return nil, false
 	}

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/alecthomas/kong"
-	"github.com/pgmig/pgmig/cmd/pgmig/internal/predial"
+	"github.com/pgmig/pgmig/cmd/pgmig/internal/headstart"
 )
 
 func fullParser(t *testing.T, cli *CLI) *kong.Kong {
@@ -63,7 +63,7 @@ func TestSingleCommandGrammar(t *testing.T) {
 		if !reflect.DeepEqual(full.rootFlags, one.rootFlags) {
 			t.Errorf("%q: root flags differ:\nwhole  %+v\nsingle %+v", args, full.rootFlags, one.rootFlags)
 		}
-		name, _ := predial.CommandName(args)
+		name, _ := headstart.CommandName(args)
 		fv, ov := reflect.ValueOf(full), reflect.ValueOf(one)
 		for i := range fv.NumField() {
 			if f := fv.Type().Field(i); strings.ToLower(f.Name) == name {
@@ -81,16 +81,16 @@ func TestCommandNameFallsBack(t *testing.T) {
 	for _, args := range [][]string{
 		{}, {"--help"}, {"apply", "--help"}, {"apply", "-h"}, {"--version"}, {"-v"}, {"--", "apply"}, {"--url", "x"},
 	} {
-		if name, ok := predial.CommandName(args); ok {
-			t.Errorf("predial.CommandName(%q) = %q, want the whole grammar", args, name)
+		if name, ok := headstart.CommandName(args); ok {
+			t.Errorf("headstart.CommandName(%q) = %q, want the whole grammar", args, name)
 		}
 	}
-	if name, ok := predial.CommandName([]string{"--url", "apply", "status", "d"}); !ok || name != "status" {
+	if name, ok := headstart.CommandName([]string{"--url", "apply", "status", "d"}); !ok || name != "status" {
 		t.Errorf("the value of --url taken for the command: %q", name)
 	}
 }
 
-// TestRootValueFlags: predial.RootValueFlags lists exactly the root flags that
+// TestRootValueFlags: headstart.RootValueFlags lists exactly the root flags that
 // take a value.
 func TestRootValueFlags(t *testing.T) {
 	var cli CLI
@@ -101,8 +101,8 @@ func TestRootValueFlags(t *testing.T) {
 		}
 	}
 	slices.Sort(got)
-	want := slices.Sorted(slices.Values(predial.RootValueFlags))
+	want := slices.Sorted(slices.Values(headstart.RootValueFlags))
 	if !slices.Equal(got, want) {
-		t.Errorf("root flags with a value %v, predial.RootValueFlags %v", got, want)
+		t.Errorf("root flags with a value %v, headstart.RootValueFlags %v", got, want)
 	}
 }

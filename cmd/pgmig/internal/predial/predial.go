@@ -12,85 +12,23 @@
 // is closed. The handshake sends no SQL, so a file error still comes before
 // any statement.
 //
-// (Dialling from a package initialiser would start no sooner: everything
-// that imports package net initialises among the last packages.)
+// The dial itself runs over the socket that package headstart connected
+// from its initialiser, when that one went where lib/pq dials.
 package predial
 
 import (
 	"context"
 	"database/sql/driver"
+	"net"
 	"os"
-	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/lib/pq"
+
+	"github.com/pgmig/pgmig/cmd/pgmig/internal/headstart"
 )
-
-// RootValueFlags are the root flags that take a value, which may be the
-// next argument.
-var RootValueFlags = []string{"--url", "--log-format", "--log-level"}
-
-// commands are those that read a folder and one database and connect
-// while they read the files.
-var commands = map[string]bool{"apply": true, "status": true, "verify": true, "plan": true}
-
-// blockers are flags with which a command connects otherwise (to many
-// targets) or not at all.
-var blockers = []string{"--targets", "--each-database", "--each-schema", "--offline"}
-
-// CommandName returns the first argument that is neither a flag nor the
-// value of a root flag, unless help or the version is asked for anywhere.
-func CommandName(args []string) (string, bool) {
-	for _, a := range args {
-		if a == "-h" || a == "--help" || strings.HasPrefix(a, "--help=") || a == "--version" || strings.HasPrefix(a, "--version=") {
-			return "", false
-		}
-	}
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		switch {
-		case a == "--":
-			return "", false
-		case strings.HasPrefix(a, "-"):
-			if slices.Contains(RootValueFlags, a) {
-				i++ // its value
-			}
-		default:
-			return a, true
-		}
-	}
-	return "", false
-}
-
-// URLArgument returns the value of --url among args ("" when absent), and
-// false when args hold a flag with which the command connects otherwise.
-// The value is a guess (it could be another flag's value): the command
-// compares the settings before it takes the connection.
-func URLArgument(args []string) (string, bool) {
-	url := ""
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if a == "--" {
-			break
-		}
-		for _, f := range blockers {
-			if a == f || strings.HasPrefix(a, f+"=") {
-				return "", false
-			}
-		}
-		switch {
-		case a == "--url" && i+1 < len(args):
-			url = args[i+1]
-			i++
-		case strings.HasPrefix(a, "--url="):
-			url = strings.TrimPrefix(a, "--url=")
-		}
-	}
-	return url, true
-}
 
 // Settings are resolved connection settings.
 type Settings struct {
@@ -148,20 +86,17 @@ type Dial struct {
 	err    error
 	took   time.Duration
 
-	claimed atomic.Bool // a connector took the dial's result
-	mu      sync.Mutex
-	dropped bool // Close ran before anyone claimed it
+	claimed   atomic.Bool // a connector took the dial's result
+	headStart atomic.Bool // the dial ran over the socket package headstart connected
+	mu        sync.Mutex
+	dropped   bool // Close ran before anyone claimed it
 }
 
 // Start starts connecting for the command args name, or returns nil when
 // that command does not open one database first or args leave its
 // settings unclear.
 func Start(args []string) *Dial {
-	name, ok := CommandName(args)
-	if !ok || !commands[name] {
-		return nil
-	}
-	url, ok := URLArgument(args)
+	url, ok := headstart.OneDatabase(args)
 	if !ok {
 		return nil
 	}
@@ -175,6 +110,7 @@ func Start(args []string) *Dial {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	d := &Dial{cfg: s.Config, start: time.Now(), cancel: cancel, done: make(chan struct{})}
+	connector.Dialer(&headStartDialer{used: &d.headStart})
 	go func() {
 		conn, err := connector.Connect(ctx)
 		if err != nil {
@@ -201,12 +137,17 @@ func (d *Dial) Done() <-chan struct{} { return d.done }
 // Took returns how long the dial took; valid once Done is closed.
 func (d *Dial) Took() time.Duration { return d.took }
 
+// HeadStart reports whether the dial ran over the socket that package
+// headstart connected from its initialiser; valid once Done is closed.
+func (d *Dial) HeadStart() bool { return d != nil && d.headStart.Load() }
+
 // Claimed reports whether a connector handed the dial's result out.
 func (d *Dial) Claimed() bool { return d != nil && d.claimed.Load() }
 
 // Close ends the dial if no connector took it: it cancels a dial still
 // running and closes a connection that came too late to be used.
 func (d *Dial) Close() {
+	headstart.Release()
 	if d == nil || d.claimed.Load() {
 		return
 	}
@@ -246,4 +187,34 @@ func (c *firstConnector) Connect(ctx context.Context) (driver.Conn, error) {
 		c.first.Close()
 		return nil, ctx.Err()
 	}
+}
+
+// headStartDialer is lib/pq's default dialer, except that it takes the
+// socket package headstart connected, when it is connected where lib/pq
+// dials.
+type headStartDialer struct {
+	d    net.Dialer
+	used *atomic.Bool // set when the socket was taken
+}
+
+func (h *headStartDialer) Dial(network, address string) (net.Conn, error) {
+	return h.DialContext(context.Background(), network, address)
+}
+
+func (h *headStartDialer) DialTimeout(network, address string, timeout time.Duration) (net.Conn, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	return h.DialContext(ctx, network, address)
+}
+
+func (h *headStartDialer) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
+	if f := headstart.Take(network, address, ctx.Done()); f != nil {
+		c, err := net.FileConn(f) // a duplicate: the file is closed either way
+		f.Close()
+		if err == nil {
+			h.used.Store(true)
+			return c, nil
+		}
+	}
+	return h.d.DialContext(ctx, network, address)
 }
