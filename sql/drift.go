@@ -1,47 +1,68 @@
 package sql
 
+import _ "embed" // the statements below
+
 // Statements of schema inspection (migrator/drift). Each reads one kind of
 // object for the whole database, so that inspection runs a fixed number of
 // queries, in one read-only transaction. Parameters: $1 the schemas left
 // out (text[]), $2 the oid of the tracking table (0 when none).
 var (
 	// DriftTrackingTable resolves the tracking table ($1) to its oid.
-	DriftTrackingTable = load("drift_tracking_table.sql")
+	//go:embed drift_tracking_table.sql
+	DriftTrackingTable string
 	// DriftSearchPath makes the transaction print qualified names and
 	// returns the current user.
-	DriftSearchPath = load("drift_search_path.sql")
+	//go:embed drift_search_path.sql
+	DriftSearchPath string
 	// DriftSchemas lists the schemas.
-	DriftSchemas = load("drift_schemas.sql")
+	//go:embed drift_schemas.sql
+	DriftSchemas string
 	// DriftTables lists the tables with their options.
-	DriftTables = load("drift_tables.sql")
+	//go:embed drift_tables.sql
+	DriftTables string
 	// DriftColumns lists the columns of those tables.
-	DriftColumns = load("drift_columns.sql")
+	//go:embed drift_columns.sql
+	DriftColumns string
 	// DriftConstraints lists the table constraints.
-	DriftConstraints = load("drift_constraints.sql")
+	//go:embed drift_constraints.sql
+	DriftConstraints string
 	// DriftIndexes lists the indexes that no constraint stands for.
-	DriftIndexes = load("drift_indexes.sql")
+	//go:embed drift_indexes.sql
+	DriftIndexes string
 	// DriftViews lists views and materialized views.
-	DriftViews = load("drift_views.sql")
+	//go:embed drift_views.sql
+	DriftViews string
 	// DriftFunctions lists functions and procedures.
-	DriftFunctions = load("drift_functions.sql")
+	//go:embed drift_functions.sql
+	DriftFunctions string
 	// DriftTriggers lists the triggers.
-	DriftTriggers = load("drift_triggers.sql")
+	//go:embed drift_triggers.sql
+	DriftTriggers string
 	// DriftSequences lists the sequences.
-	DriftSequences = load("drift_sequences.sql")
+	//go:embed drift_sequences.sql
+	DriftSequences string
 	// DriftTypes lists enum, composite, domain and range types.
-	DriftTypes = load("drift_types.sql")
+	//go:embed drift_types.sql
+	DriftTypes string
 	// DriftExtensions lists the extensions.
-	DriftExtensions = load("drift_extensions.sql")
+	//go:embed drift_extensions.sql
+	DriftExtensions string
 	// DriftPolicies lists the row-level security policies.
-	DriftPolicies = load("drift_policies.sql")
+	//go:embed drift_policies.sql
+	DriftPolicies string
 	// DriftComments lists the comments.
-	DriftComments = load("drift_comments.sql")
+	//go:embed drift_comments.sql
+	DriftComments string
 	// DriftRules lists the rewrite rules that are not views.
-	DriftRules = load("drift_rules.sql")
+	//go:embed drift_rules.sql
+	DriftRules string
 	// DriftStatistics lists the extended statistics objects.
-	DriftStatistics = load("drift_statistics.sql")
+	//go:embed drift_statistics.sql
+	DriftStatistics string
 	// DriftAggregates lists the aggregates.
-	DriftAggregates = load("drift_aggregates.sql")
+	//go:embed drift_aggregates.sql
+	DriftAggregates string
 	// DriftPrivileges lists owners and grants.
-	DriftPrivileges = load("drift_privileges.sql")
+	//go:embed drift_privileges.sql
+	DriftPrivileges string
 )

@@ -8,138 +8,170 @@
 package sql
 
 import (
-	"embed"
+	_ "embed" // the statements below
 	"strings"
 )
 
-//go:embed *.sql
-var files embed.FS
-
-func load(name string) string {
-	b, err := files.ReadFile(name)
-	if err != nil {
-		panic("pgmig: embedded SQL file missing: " + name)
-	}
-	return strings.TrimSpace(string(b))
-}
-
-// Statements pgmig runs. Each is read from the .sql file of the same name.
+// Statements pgmig runs. Each is the .sql file of the same name, embedded
+// as a string (nothing to copy when the program starts), final line break
+// included.
 var (
 	// TryLock tries to take the session advisory lock shared with
 	// postgres-migrations, unless the server is read-only, and tells
 	// whether the server process held it already. Placeholder: {key}.
-	TryLock = load("try_lock.sql")
+	//go:embed try_lock.sql
+	TryLock string
 	// NoopCheck, sent in one query string after TryLock, digests the
 	// tracking table's rows, compares the digest with the one of a run with
 	// nothing to do and then releases the lock. Placeholders: {table},
 	// {regclass} (a literal), {digest} (a literal), {key}.
-	NoopCheck = load("noop_check.sql")
+	//go:embed noop_check.sql
+	NoopCheck string
 	// Unlock releases that lock. Placeholder: {key}.
-	Unlock = load("unlock.sql")
+	//go:embed unlock.sql
+	Unlock string
 	// LockHolders lists the sessions holding that lock. Placeholder: {key}.
-	LockHolders = load("lock_holders.sql")
+	//go:embed lock_holders.sql
+	LockHolders string
 	// TableColumns resolves the tracking table through search_path (or an
 	// explicit schema) and lists its columns. Placeholder: {regclass}.
-	TableColumns = load("table_columns.sql")
+	//go:embed table_columns.sql
+	TableColumns string
 	// CreateTable creates the tracking table and its row 0, as
 	// postgres-migrations does. Placeholder: {table}.
-	CreateTable = load("create_table.sql")
+	//go:embed create_table.sql
+	CreateTable string
 	// TrackingTables lists the tables of any schema that have the columns
 	// of a tracking table.
-	TrackingTables = load("tracking_tables.sql")
+	//go:embed tracking_tables.sql
+	TrackingTables string
 	// TableSummary counts the rows of such a table. Placeholder: {table}.
-	TableSummary = load("table_summary.sql")
+	//go:embed table_summary.sql
+	TableSummary string
 	// InsertRow0 adds postgres-migrations' row 0 to a tracking table that
 	// lacks it. Placeholder: {table}.
-	InsertRow0 = load("insert_row0.sql")
+	//go:embed insert_row0.sql
+	InsertRow0 string
 	// AppliedRows reads the rows of the tracking table. Placeholders:
 	// {table}, {duration}.
-	AppliedRows = load("applied_rows.sql")
+	//go:embed applied_rows.sql
+	AppliedRows string
 	// RecordMigration inserts the bookkeeping row of one migration.
 	// Placeholders: {table}, {id}, {name}, {hash}, {duration_col},
 	// {duration_val}.
-	RecordMigration = load("record_migration.sql")
+	//go:embed record_migration.sql
+	RecordMigration string
 	// MigrationDuration is an expression: milliseconds since the current
 	// query string arrived.
-	MigrationDuration = load("migration_duration.sql")
+	//go:embed migration_duration.sql
+	MigrationDuration string
 	// DatabaseExists tells whether a database exists and whether the server
 	// is a hot standby. Placeholder: {name}.
-	DatabaseExists = load("database_exists.sql")
+	//go:embed database_exists.sql
+	DatabaseExists string
 	// CreateDatabase creates a database. Placeholders: {name}, {options}.
-	CreateDatabase = load("create_database.sql")
+	//go:embed create_database.sql
+	CreateDatabase string
 	// DropDatabaseCheck tells, before a drop, whether a database exists,
 	// whether the server is a hot standby, the session's own database and
 	// the server version number. Placeholder: {name} (a quoted literal).
-	DropDatabaseCheck = load("drop_database_check.sql")
+	//go:embed drop_database_check.sql
+	DropDatabaseCheck string
 	// DropDatabase drops a database if it exists. Placeholders: {name} (a
 	// quoted identifier), {options} ("" or " WITH (FORCE)").
-	DropDatabase = load("drop_database.sql")
+	//go:embed drop_database.sql
+	DropDatabase string
 	// TerminateDatabaseSessions ends the other sessions of a database and
 	// counts them. Placeholder: {name} (a quoted literal).
-	TerminateDatabaseSessions = load("terminate_database_sessions.sql")
+	//go:embed terminate_database_sessions.sql
+	TerminateDatabaseSessions string
 	// BeginMigration opens a migration's transaction.
-	BeginMigration = load("begin_migration.sql")
+	//go:embed begin_migration.sql
+	BeginMigration string
 	// AssertLockSession fails a migration's transaction before anything of
 	// the migration runs unless it runs on the server process holding the
 	// migration lock. Placeholder: {pid}.
-	AssertLockSession = load("assert_lock_session.sql")
+	//go:embed assert_lock_session.sql
+	AssertLockSession string
 	// BackendPID returns the server process of the connection.
-	BackendPID = load("backend_pid.sql")
+	//go:embed backend_pid.sql
+	BackendPID string
 	// SetTimeout sets a timeout for a migration's statements. Placeholders:
 	// {scope} ("LOCAL " or ""), {setting}, {value} (a quoted literal).
-	SetTimeout = load("set_timeout.sql")
+	//go:embed set_timeout.sql
+	SetTimeout string
 	// BlockingSessions lists the sessions that block a server process.
 	// Placeholder: {pid}.
-	BlockingSessions = load("blocking_sessions.sql")
+	//go:embed blocking_sessions.sql
+	BlockingSessions string
 	// BackendActivity tells what a server process is doing: state, wait
 	// event, lock wait and progress. Placeholder: {pid}.
-	BackendActivity = load("backend_activity.sql")
+	//go:embed backend_activity.sql
+	BackendActivity string
 	// TerminateIdleBlockers terminates the sessions that block a server
 	// process and have been idle in a transaction for longer than some
 	// seconds. Placeholders: {pid}, {seconds}.
-	TerminateIdleBlockers = load("terminate_idle_blockers.sql")
+	//go:embed terminate_idle_blockers.sql
+	TerminateIdleBlockers string
 	// InvalidIndex finds an invalid index left by CREATE INDEX
 	// CONCURRENTLY. Placeholders: {table}, {name} (quoted literals).
-	InvalidIndex = load("invalid_index.sql")
+	//go:embed invalid_index.sql
+	InvalidIndex string
 	// DropIndexConcurrently drops such an index. Placeholder: {index}.
-	DropIndexConcurrently = load("drop_index_concurrently.sql")
+	//go:embed drop_index_concurrently.sql
+	DropIndexConcurrently string
 	// ResetSession puts the session back to its connection defaults.
-	ResetSession = load("reset_session.sql")
+	//go:embed reset_session.sql
+	ResetSession string
 	// SynchronousCommitOff makes the current transaction commit without
 	// waiting for the WAL flush.
-	SynchronousCommitOff = load("synchronous_commit_off.sql")
+	//go:embed synchronous_commit_off.sql
+	SynchronousCommitOff string
 	// ReadOnlySource tells where default_transaction_read_only comes from.
-	ReadOnlySource = load("read_only_source.sql")
+	//go:embed read_only_source.sql
+	ReadOnlySource string
 	// TimeoutSettings lists the timeout settings with their sources.
-	TimeoutSettings = load("timeout_settings.sql")
+	//go:embed timeout_settings.sql
+	TimeoutSettings string
 	// Commit ends a migration's transaction.
-	Commit = load("commit.sql")
+	//go:embed commit.sql
+	Commit string
 	// FlushBarrier waits until every earlier commit is flushed.
-	FlushBarrier = load("flush_barrier.sql")
+	//go:embed flush_barrier.sql
+	FlushBarrier string
 	// Rollback ends a failed transaction.
-	Rollback = load("rollback.sql")
+	//go:embed rollback.sql
+	Rollback string
 	// FleetDatabases lists the databases whose name matches a LIKE
 	// pattern ($1), templates and the maintenance databases left out.
-	FleetDatabases = load("fleet_databases.sql")
+	//go:embed fleet_databases.sql
+	FleetDatabases string
 	// FleetSchemas lists the schemas whose name matches a LIKE pattern
 	// ($1), system schemas left out.
-	FleetSchemas = load("fleet_schemas.sql")
+	//go:embed fleet_schemas.sql
+	FleetSchemas string
 	// TemplateState tells whether a template database ($1) exists, whether
 	// its build completed, and the server's major version.
-	TemplateState = load("template_state.sql")
+	//go:embed template_state.sql
+	TemplateState string
 	// TemplateTryLock tries the lock of a template build ($1).
-	TemplateTryLock = load("template_try_lock.sql")
+	//go:embed template_try_lock.sql
+	TemplateTryLock string
 	// TemplateUnlock releases it ($1).
-	TemplateUnlock = load("template_unlock.sql")
+	//go:embed template_unlock.sql
+	TemplateUnlock string
 	// TemplateMark marks a built database as a template. Placeholder:
 	// {name} (a quoted identifier).
-	TemplateMark = load("template_mark.sql")
+	//go:embed template_mark.sql
+	TemplateMark string
 	// TemplateUnmark makes a template a plain database again. Placeholder:
 	// {name} (a quoted identifier).
-	TemplateUnmark = load("template_unmark.sql")
+	//go:embed template_unmark.sql
+	TemplateUnmark string
 	// TemplateFamily lists the templates of one folder ($1, a LIKE
 	// pattern) but one ($2).
-	TemplateFamily = load("template_family.sql")
+	//go:embed template_family.sql
+	TemplateFamily string
 )
 
 // Render replaces each {key} in stmt with its value. Placeholders never
