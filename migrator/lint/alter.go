@@ -1,7 +1,7 @@
 package lint
 
 import (
-	pg "github.com/pganalyze/pg_query_go/v6"
+	pg "github.com/pgmig/pgmig/migrator/lint/internal/pgtree"
 )
 
 // alterLock is the table lock of one ALTER TABLE subcommand, as

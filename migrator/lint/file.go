@@ -6,11 +6,11 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	pg "github.com/pganalyze/pg_query_go/v6"
 	pgparser "github.com/pganalyze/pg_query_go/v6/parser"
 
 	"github.com/pgmig/pgmig/migrator"
 	"github.com/pgmig/pgmig/migrator/internal/sqlscan"
+	pg "github.com/pgmig/pgmig/migrator/lint/internal/pgtree"
 )
 
 // fileLinter lints one migration file.

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	pg "github.com/pganalyze/pg_query_go/v6"
+	pg "github.com/pgmig/pgmig/migrator/lint/internal/pgtree"
 
 	"github.com/pgmig/pgmig/migrator"
 )

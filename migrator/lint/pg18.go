@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	pg "github.com/pganalyze/pg_query_go/v6"
+	pg "github.com/pgmig/pgmig/migrator/lint/internal/pgtree"
 )
 
 // The parser is PostgreSQL 17's. A statement it rejects may be written in

@@ -3,7 +3,7 @@ package lint
 import (
 	"fmt"
 
-	pg "github.com/pganalyze/pg_query_go/v6"
+	pg "github.com/pgmig/pgmig/migrator/lint/internal/pgtree"
 )
 
 // refresh: REFRESH MATERIALIZED VIEW without CONCURRENTLY.

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	pg "github.com/pganalyze/pg_query_go/v6"
+	pg "github.com/pgmig/pgmig/migrator/lint/internal/pgtree"
 )
 
 // disableTx is the header a fix needs when it cannot run in a

@@ -3,7 +3,7 @@ package lint
 import (
 	"slices"
 
-	pg "github.com/pganalyze/pg_query_go/v6"
+	pg "github.com/pgmig/pgmig/migrator/lint/internal/pgtree"
 )
 
 // relation is what lint knows of a table, view, index or sequence from

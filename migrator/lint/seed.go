@@ -4,8 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	pg "github.com/pganalyze/pg_query_go/v6"
-	"google.golang.org/protobuf/reflect/protoreflect"
+	pg "github.com/pgmig/pgmig/migrator/lint/internal/pgtree"
 
 	pgsql "github.com/pgmig/pgmig/sql"
 )
@@ -140,30 +139,17 @@ func relationNames(n *pg.Node) []string {
 			out = append(out, r.String())
 		}
 	}
-	var walk func(m protoreflect.Message)
-	walk = func(m protoreflect.Message) {
-		if rv, ok := m.Interface().(*pg.RangeVar); ok {
-			add(nameOf(rv))
-			return
-		}
-		if d, ok := m.Interface().(*pg.DropStmt); ok {
-			for _, obj := range d.Objects {
+	n.Walk(func(m any) bool {
+		switch m := m.(type) {
+		case *pg.RangeVar:
+			add(nameOf(m))
+			return false
+		case *pg.DropStmt:
+			for _, obj := range m.Objects {
 				add(listName(obj.GetList().GetItems()))
 			}
 		}
-		m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-			switch {
-			case fd.IsList() && fd.Kind() == protoreflect.MessageKind:
-				l := v.List()
-				for i := 0; i < l.Len(); i++ {
-					walk(l.Get(i).Message())
-				}
-			case fd.Kind() == protoreflect.MessageKind && !fd.IsMap():
-				walk(v.Message())
-			}
-			return true
-		})
-	}
-	walk(n.ProtoReflect())
+		return true
+	})
 	return out
 }

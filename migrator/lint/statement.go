@@ -1,7 +1,7 @@
 package lint
 
 import (
-	pg "github.com/pganalyze/pg_query_go/v6"
+	pg "github.com/pgmig/pgmig/migrator/lint/internal/pgtree"
 )
 
 // statement dispatches one parsed statement to the rules of its kind

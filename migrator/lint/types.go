@@ -3,7 +3,7 @@ package lint
 import (
 	"strings"
 
-	pg "github.com/pganalyze/pg_query_go/v6"
+	pg "github.com/pgmig/pgmig/migrator/lint/internal/pgtree"
 )
 
 // colType is a column type as a statement wrote it, normalised by the

@@ -3,7 +3,7 @@ package lint
 import (
 	"strings"
 
-	pg "github.com/pganalyze/pg_query_go/v6"
+	pg "github.com/pgmig/pgmig/migrator/lint/internal/pgtree"
 )
 
 // volatileFuncs are built-in functions marked VOLATILE: a column default
