@@ -48,13 +48,16 @@ func folderArgument(args []string, command string) (string, fs.FileInfo, bool) {
 
 // readFolder starts reading the listing and the .sql files of dir.
 func readFolder(dir string, info fs.FileInfo) *readAhead {
-	r := &readAhead{info: info, dir: dirfs.New(dir), done: make(chan struct{}), files: map[string][]byte{}}
+	r := &readAhead{info: info, dir: dirfs.New(dir), done: make(chan struct{})}
 	go func() {
 		defer close(r.done)
 		r.entries, r.err = r.dir.ReadDir(".")
 		if r.err != nil {
 			return
 		}
+		r.mu.Lock()
+		r.files = make(map[string][]byte, len(r.entries))
+		r.mu.Unlock()
 		total := 0
 		for _, e := range r.entries {
 			name := e.Name()
