@@ -107,10 +107,10 @@ func loadMigrations(fsys fs.FS, strict bool) ([]Migration, *fileChecks, error) {
 	}
 	readAll(fsys, files)
 	// Every parsed name, for the numbering check; the valid files.
-	numbered := make([]Migration, 0, len(files))
+	numbered := make([]numberedFile, 0, len(files))
 	valid := files[:0] // filtered in place: f is a copy, and valid never passes it
 	for _, f := range files {
-		numbered = append(numbered, f.m)
+		numbered = append(numbered, numberedFile{ID: f.m.ID, Name: f.m.Name, File: f.m.File})
 		if f.problem != "" {
 			report(f.m.File, "%s", f.problem)
 			continue
@@ -354,10 +354,17 @@ func plainCommit(w []string) bool {
 	return len(w) == 0 || len(w) == 3 && w[0] == "AND" && w[1] == "NO" && w[2] == "CHAIN"
 }
 
+// numberedFile is what the numbering check reads of a file: its parsed
+// name.
+type numberedFile struct {
+	ID         int
+	Name, File string
+}
+
 // checkNumbering reports duplicate ids, duplicate names, gaps and a first
 // id other than 1.
-func checkNumbering(migs []Migration) []FileProblem {
-	slices.SortFunc(migs, func(a, b Migration) int {
+func checkNumbering(migs []numberedFile) []FileProblem {
+	slices.SortFunc(migs, func(a, b numberedFile) int {
 		if a.ID != b.ID {
 			return a.ID - b.ID
 		}

@@ -67,9 +67,13 @@ func PlanRenumber(files []string, moves func(file string) bool) ([]Rename, error
 	// The files that stay are checked alone: what is wrong with them is
 	// not the merge's doing, and renumbering the others does not fix it.
 	// Names are checked over all files, since renumbering keeps them.
-	problems = append(problems, checkNumbering(stay)...)
-	byName := map[string]string{}
+	numbered := make([]numberedFile, 0, len(stay))
 	for _, m := range stay {
+		numbered = append(numbered, numberedFile{ID: m.ID, Name: m.Name, File: m.File})
+	}
+	problems = append(problems, checkNumbering(numbered)...) // sorts numbered by id
+	byName := map[string]string{}
+	for _, m := range numbered {
 		byName[m.Name] = m.File
 	}
 	byID := func(a, b Migration) int {
