@@ -41,11 +41,11 @@ func CommandName(args []string) (string, bool) {
 	return "", false
 }
 
-// URLArgument returns the value of --url among args ("" when absent), and
+// urlArgument returns the value of --url among args ("" when absent), and
 // false when args hold a flag with which the command connects otherwise.
 // The value is a guess (it could be another flag's value): the command
 // compares the settings before it takes the connection.
-func URLArgument(args []string) (string, bool) {
+func urlArgument(args []string) (string, bool) {
 	url := ""
 	for i := 0; i < len(args); i++ {
 		a := args[i]
@@ -76,5 +76,5 @@ func OneDatabase(args []string) (string, bool) {
 	if !ok || !commands[name] {
 		return "", false
 	}
-	return URLArgument(args)
+	return urlArgument(args)
 }

@@ -18,9 +18,9 @@ func TestURLArgument(t *testing.T) {
 		{[]string{"lint", "--offline", "dir"}, "", false},
 		{[]string{"apply", "--", "--url", "x"}, "", true}, // after "--" nothing is a flag
 	} {
-		url, ok := URLArgument(c.args)
+		url, ok := urlArgument(c.args)
 		if url != c.url || ok != c.ok {
-			t.Errorf("URLArgument(%q) = %q, %v; want %q, %v", c.args, url, ok, c.url, c.ok)
+			t.Errorf("urlArgument(%q) = %q, %v; want %q, %v", c.args, url, ok, c.url, c.ok)
 		}
 	}
 }
