@@ -122,3 +122,40 @@ func TestFanoutLintMeasureEachSchema(t *testing.T) {
 		t.Errorf("%d dev databases, want 2 (acme and globex; initech has nothing pending)\n%s", n, stderr)
 	}
 }
+
+// lint --measure over many targets, on a target where a migration is
+// pending out of order (3 pending, 4 and 5 applied): the dev database is
+// built up to the one before it, 2, as lint --measure does on one target,
+// and 3 is measured there. Built up to the last applied one, 5, it would
+// hold 3's index already, and running 3 there would fail.
+func TestFanoutLintMeasureOutOfOrder(t *testing.T) {
+	dir := writeMigrations(t, measureFleetMigrations())
+	dbs, targets := lintFleet(t, dir, []int{5, 5}, false)
+	db := openDB(t, dbs[0].DSN)
+	for _, q := range []string{"DROP INDEX users_email", "DELETE FROM migrations WHERE id = 3"} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	code, stdout, stderr := pgmig(t, "lint", "--measure", "--dev-url", dbs[0].DSNFor("postgres"), "--targets", targets, "--json", dir)
+	if code != exitLint {
+		t.Fatalf("exit %d, want %d\n%s\n%s", code, exitLint, stdout, stderr)
+	}
+	doc := decodeLintFleet(t, stdout)
+	if len(doc.Targets) != 2 {
+		t.Fatalf("document: %+v", doc)
+	}
+	tg := doc.Targets[0]
+	if tg.Result != "failed" || tg.Files == nil || *tg.Files != 1 || tg.Findings == nil || len(*tg.Findings) != 1 {
+		t.Fatalf("target 0: %+v, want one file linted and its one finding", tg)
+	}
+	if f := (*tg.Findings)[0]; f.Rule != "create-index-blocking" || !f.Measured || f.Lock != "SHARE" {
+		t.Errorf("target 0: %+v, want 3's create-index-blocking measured under SHARE", f)
+	}
+	if tg := doc.Targets[1]; tg.Result != "ok" || tg.Findings != nil && len(*tg.Findings) > 0 {
+		t.Errorf("target 1 (nothing pending): %+v", tg)
+	}
+	if n := strings.Count(stderr, "dev database created"); n != 1 {
+		t.Errorf("%d dev databases, want 1\n%s", n, stderr)
+	}
+}
