@@ -176,6 +176,14 @@ func (g *gen) enum(ed protoreflect.EnumDescriptor) {
 	g.p("")
 }
 
+// scalars are the Go types of the scalar kinds the parse tree uses.
+var scalars = map[protoreflect.Kind]string{
+	protoreflect.StringKind: "string", protoreflect.BoolKind: "bool",
+	protoreflect.Int32Kind: "int32", protoreflect.Uint32Kind: "uint32",
+	protoreflect.Int64Kind: "int64", protoreflect.Uint64Kind: "uint64",
+	protoreflect.DoubleKind: "float64",
+}
+
 // field is one field of a message, as the generated code handles it.
 type field struct {
 	fd     protoreflect.FieldDescriptor
@@ -204,22 +212,10 @@ func (g *gen) fields(md protoreflect.MessageDescriptor) []field {
 			f.goType = "*" + f.elem
 		case protoreflect.EnumKind:
 			f.goType = enumName(fd.Enum())
-		case protoreflect.StringKind:
-			f.goType = "string"
-		case protoreflect.BoolKind:
-			f.goType = "bool"
-		case protoreflect.Int32Kind:
-			f.goType = "int32"
-		case protoreflect.Uint32Kind:
-			f.goType = "uint32"
-		case protoreflect.Int64Kind:
-			f.goType = "int64"
-		case protoreflect.Uint64Kind:
-			f.goType = "uint64"
-		case protoreflect.DoubleKind:
-			f.goType = "float64"
 		default:
-			panic(fmt.Sprintf("%s: kind %s is not handled", fd.FullName(), fd.Kind()))
+			if f.goType = scalars[fd.Kind()]; f.goType == "" {
+				panic(fmt.Sprintf("%s: kind %s is not handled", fd.FullName(), fd.Kind()))
+			}
 		}
 		if fd.IsMap() {
 			panic(string(fd.FullName()) + ": maps are not handled")
