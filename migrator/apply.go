@@ -567,6 +567,7 @@ type PlanResult struct {
 	Pending          []Migration // would run, in this order
 	Remaining        int         // pending migrations left out by the target
 	AlreadyApplied   int
+	LastApplied      int           // the highest id applied whose file is in the folder (0: none)
 	HashCheckSkipped []Migration   // changed files whose hash check is disabled
 	LockHolders      []LockHolder  // sessions holding the migration lock now (apply would wait)
 	Warnings         []FileProblem // rules that applied files break (see StatusResult.Warnings)
@@ -600,5 +601,10 @@ func (m *Migrator) Plan(ctx context.Context, target int) (*PlanResult, error) {
 		return res, err
 	}
 	res.AlreadyApplied, res.HashCheckSkipped = m.applied(st.Migrations)
+	for _, s := range st.Migrations {
+		if s.State != StatePending && s.State != StateMissing {
+			res.LastApplied = max(res.LastApplied, s.ID)
+		}
+	}
 	return res, nil
 }

@@ -165,7 +165,7 @@ func TestPlanAndApplyTo(t *testing.T) {
 	}
 	m := newMigrator(t, d.DB, fsys)
 	p, err := m.Plan(ctx, 2)
-	if err != nil || !p.CreateTable || len(p.Pending) != 2 || p.Pending[1].ID != 2 || !p.Pending[1].DisableTransaction {
+	if err != nil || !p.CreateTable || len(p.Pending) != 2 || p.Pending[1].ID != 2 || !p.Pending[1].DisableTransaction || p.LastApplied != 0 {
 		t.Fatalf("plan = %+v, %v", p, err)
 	}
 	if tableExists(t, d.DB, "migrations") {
@@ -188,7 +188,7 @@ func TestPlanAndApplyTo(t *testing.T) {
 	// The lock held by another session shows in the plan.
 	holder := migratortest.HoldLock(t, d.DB, migrator.LockKey)
 	p, err = m.Plan(ctx, 0)
-	if err != nil || len(p.LockHolders) != 1 || len(p.Pending) != 1 || p.AlreadyApplied != 2 || p.CreateTable {
+	if err != nil || len(p.LockHolders) != 1 || len(p.Pending) != 1 || p.AlreadyApplied != 2 || p.LastApplied != 2 || p.CreateTable {
 		t.Fatalf("plan = %+v, %v", p, err)
 	}
 	if err := holder.Release(); err != nil {

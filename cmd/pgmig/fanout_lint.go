@@ -62,7 +62,7 @@ func (c *lintCmd) runFleet(ctx context.Context, a *app) error {
 		}
 		l := &fleetLint{dir: c.Dir}
 		if builds != nil && len(plan.Pending) > 0 {
-			built, err := cache.measure(ctx, builds, m, db, t.files, plan.Pending, res)
+			built, err := cache.measure(ctx, builds, db, t.files, plan, res)
 			if err != nil {
 				return fleetRow{pending: len(plan.Pending)}, err
 			}
@@ -75,18 +75,15 @@ func (c *lintCmd) runFleet(ctx context.Context, a *app) error {
 	})
 }
 
-// measure measures shared, the lint of pending on the target of m and db,
-// in the dev database of the target's group: built up to the last
-// migration the target has applied (to the one before the first pending
-// when one is pending out of order, as lint --measure on one target), then
-// pending run there. The build's value is a measured copy of shared.
-func (c *lintCache) measure(ctx context.Context, builds *devBuilds[*lint.Result], m *migrator.Migrator, db *sql.DB, files *migrator.Files, pending []migrator.Migration, shared *lint.Result) (*devBuild[*lint.Result], error) {
-	st, err := m.Status(ctx)
-	if st == nil {
-		return nil, err
-	}
-	upTo := min(appliedUpTo(st, false), pending[0].ID-1)
-	ids := pendingIDs(pending)
+// measure measures shared, the lint of plan's pending migrations on the
+// target of db, in the dev database of the target's group: built up to the
+// last migration the target has applied (to the one before the first
+// pending when one is pending out of order, as lint --measure on one
+// target), then the pending ones run there. The build's value is a
+// measured copy of shared.
+func (c *lintCache) measure(ctx context.Context, builds *devBuilds[*lint.Result], db *sql.DB, files *migrator.Files, plan *migrator.PlanResult, shared *lint.Result) (*devBuild[*lint.Result], error) {
+	upTo := min(plan.LastApplied, plan.Pending[0].ID-1)
+	ids := pendingIDs(plan.Pending)
 	return builds.get(ctx, db, upTo, fmt.Sprint(shared.Version, ids), func(ctx context.Context, dev *devdb.Database) (*lint.Result, error) {
 		res := *shared
 		res.Findings = slices.Clone(shared.Findings) // Measure writes the measured facts into them
