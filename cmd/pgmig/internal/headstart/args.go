@@ -72,9 +72,16 @@ func urlArgument(args []string) (string, bool) {
 // whose first need is one database (apply, status, verify, plan), and
 // false otherwise.
 func OneDatabase(args []string) (string, bool) {
-	name, ok := CommandName(args)
-	if !ok || !commands[name] {
-		return "", false
+	_, url, ok := oneDatabase(args)
+	return url, ok
+}
+
+// oneDatabase is OneDatabase that also returns the command's name.
+func oneDatabase(args []string) (command, url string, ok bool) {
+	command, ok = CommandName(args)
+	if !ok || !commands[command] {
+		return "", "", false
 	}
-	return urlArgument(args)
+	url, ok = urlArgument(args)
+	return command, url, ok
 }

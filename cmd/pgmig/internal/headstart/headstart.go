@@ -54,7 +54,7 @@ func init() {
 
 // begin starts connecting and reading the folder for a command line args.
 func begin(args []string, getenv func(string) string) *start {
-	url, ok := OneDatabase(args)
+	command, url, ok := oneDatabase(args)
 	if !ok {
 		return nil
 	}
@@ -62,7 +62,6 @@ func begin(args []string, getenv func(string) string) *start {
 	if t, ok := guessTarget(url, getenv); ok {
 		s.socket = connect(t)
 	}
-	command, _ := CommandName(args)
 	if dir, info, ok := folderArgument(args, command); ok {
 		s.files = readFolder(dir, info)
 	}
